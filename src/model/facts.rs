@@ -1,0 +1,459 @@
+//! Per-file facts: what one Elixir file (a migration, a resource, a schema, a
+//! repo, a config) or one snapshot says, as plain structs with byte ranges into
+//! that file. Extracted by `syntax/`, folded by `model/`, checked by `checks/`.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// A byte range into the file the fact came from.
+pub type Span = Range<usize>;
+
+/// Something the extractor could not follow (a macro, `unquote`, an
+/// interpolated table name). It becomes an `unresolved` finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unresolved {
+    pub span: Span,
+    pub message: String,
+}
+
+/// A `# ecto-ash-lsp: ignore code[, code] — reason` comment. It silences the
+/// listed codes on `applies_to_line` (0-based), the line below the comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub applies_to_line: usize,
+    pub codes: Vec<String>,
+}
+
+/// A table (or view) name as written, schema-qualified when a prefix was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableName {
+    /// `None` means the default schema of the model being folded
+    /// (`public`, or the tenant schema in tenant migrations).
+    pub schema: Option<String>,
+    pub name: String,
+    /// Where the name is written (the `:users` atom, the SQL identifier).
+    pub span: Span,
+}
+
+/// A Postgres column type after Ecto's own mapping (`:string` → `varchar(255)`).
+/// `None` means it could not be resolved statically and shows as `"?"`.
+pub type PgType = Option<String>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForeignKeyDef {
+    pub table: TableName,
+    /// Referenced columns (`[id]` by default).
+    pub columns: Vec<String>,
+    /// Constraint name; `None` means Ecto's default `<table>_<column>_fkey`.
+    pub name: Option<String>,
+    pub on_delete: Option<String>,
+    pub on_update: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnDef {
+    pub name: String,
+    /// The whole definition (`add :name, :string, null: false`).
+    pub span: Span,
+    /// The column name as written.
+    pub name_span: Span,
+    /// The type as written in the source (`:string`, `{:array, :text}`, `varchar(40)`).
+    pub written_type: String,
+    pub pg_type: PgType,
+    /// `Some(false)` for `null: false` / `NOT NULL`, `Some(true)` for
+    /// `null: true` / `NULL`, `None` when not said (nullable unless primary key).
+    pub null: Option<bool>,
+    /// The default as SQL text (`'active'`, `gen_random_uuid()`, `0`).
+    pub default: Option<String>,
+    pub primary_key: bool,
+    pub references: Option<ForeignKeyDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexDef {
+    pub table: TableName,
+    /// The index name (Ecto's default `<table>_<cols>_index` already applied).
+    pub name: String,
+    /// Column names, or the expression text for expression indexes.
+    pub columns: Vec<String>,
+    pub unique: bool,
+    pub where_clause: Option<String>,
+    pub concurrently: bool,
+    /// Explicit `using:` method (btree, gin, …).
+    pub using: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ConstraintKind {
+    Check(String),
+    Exclude(String),
+    Unique(Vec<String>),
+    PrimaryKey(Vec<String>),
+    ForeignKey {
+        columns: Vec<String>,
+        references: ForeignKeyDef,
+    },
+}
+
+/// What one migration statement does to the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum OpKind {
+    /// `create table` / `create_if_not_exists table` / raw `CREATE TABLE`.
+    /// `columns` includes Ecto's default `id bigserial` primary key when the
+    /// migration did not say `primary_key: false`; `constraints` holds table
+    /// level constraints written inside a raw `CREATE TABLE`.
+    CreateTable {
+        table: TableName,
+        if_not_exists: bool,
+        columns: Vec<ColumnDef>,
+        constraints: Vec<(Option<String>, ConstraintKind)>,
+    },
+    /// Raw `CREATE [MATERIALIZED] VIEW`: exists as a relation for drift
+    /// purposes; its columns are usually not knowable statically.
+    CreateView {
+        table: TableName,
+        materialized: bool,
+        if_not_exists: bool,
+        or_replace: bool,
+        columns: Vec<String>,
+    },
+    DropTable {
+        table: TableName,
+        if_exists: bool,
+    },
+    DropView {
+        table: TableName,
+        materialized: bool,
+        if_exists: bool,
+    },
+    RenameTable {
+        from: TableName,
+        to: TableName,
+    },
+    AddColumn {
+        table: TableName,
+        column: ColumnDef,
+        if_not_exists: bool,
+    },
+    RemoveColumn {
+        table: TableName,
+        column: String,
+        column_span: Span,
+        if_exists: bool,
+    },
+    /// `modify :c, type, opts` / `ALTER COLUMN … TYPE / SET NOT NULL / SET DEFAULT`.
+    ModifyColumn {
+        table: TableName,
+        column: String,
+        column_span: Span,
+        /// New type, when one was given.
+        pg_type: Option<PgType>,
+        written_type: Option<String>,
+        /// New nullability, when one was given.
+        null: Option<bool>,
+        /// `Some(None)` drops the default.
+        default: Option<Option<String>>,
+        references: Option<ForeignKeyDef>,
+    },
+    RenameColumn {
+        table: TableName,
+        from: String,
+        to: String,
+    },
+    CreateIndex {
+        index: IndexDef,
+        if_not_exists: bool,
+    },
+    DropIndex {
+        /// Ecto's `drop index(:t, [...])` knows the table; raw `DROP INDEX` may not.
+        table: Option<TableName>,
+        /// Schema of the index, when given.
+        schema: Option<String>,
+        name: String,
+        if_exists: bool,
+    },
+    CreateConstraint {
+        table: TableName,
+        name: Option<String>,
+        kind: ConstraintKind,
+        /// True only for raw SQL that guards itself (a `DO $$` block checking
+        /// `pg_constraint`); Ecto's `create constraint` has no such form.
+        if_not_exists: bool,
+    },
+    DropConstraint {
+        table: TableName,
+        name: String,
+        if_exists: bool,
+    },
+    /// Other DDL in raw SQL that we only judge for idempotency
+    /// (`CREATE EXTENSION`, `CREATE TYPE`, `CREATE FUNCTION`, `CREATE SCHEMA`,
+    /// `SELECT create_hypertable(…)`, …).
+    OtherDdl {
+        /// A short description: `create extension citext`.
+        what: String,
+        /// Whether re-running it succeeds (`IF NOT EXISTS`, `OR REPLACE`, a guard).
+        idempotent: bool,
+    },
+}
+
+/// Which function of the migration module a statement sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Direction {
+    Change,
+    Up,
+    Down,
+    /// A private helper or anything else: not run by Ecto directly.
+    Other,
+}
+
+/// Where a statement came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum OpSource {
+    /// The Ecto migration DSL.
+    Dsl,
+    /// A statement inside an `execute` string. `guarded` is true when it sits
+    /// in a `DO $$ … $$` block under an `IF [NOT] EXISTS (SELECT … FROM pg_…)`
+    /// test, so re-running it is a no-op.
+    RawSql { guarded: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationOp {
+    /// The whole statement (`create table(:x) do … end`, `add :a, :b`, or
+    /// the `execute` string for raw SQL).
+    pub span: Span,
+    /// The verb (`create`, `add`, `execute`), for quick fixes that rewrite it.
+    pub verb_span: Span,
+    pub direction: Direction,
+    /// Inside `if`/`case`/`cond`/`for`/`unless`/`Enum.each`: it may not run.
+    pub conditional: bool,
+    pub source: OpSource,
+    pub kind: OpKind,
+}
+
+/// A function of the migration module (`change`, `up`, `down`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrationFunction {
+    pub name: String,
+    /// The whole `def … end`.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MigrationFacts {
+    pub module: Option<String>,
+    pub module_span: Option<Span>,
+    /// `use Ecto.Migration` was seen.
+    pub uses_ecto_migration: bool,
+    pub functions: Vec<MigrationFunction>,
+    pub ops: Vec<MigrationOp>,
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// How an Ash resource or Ecto schema is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    Ash,
+    Ecto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttributeOrigin {
+    Attribute,
+    PrimaryKey,
+    Timestamp,
+    BelongsTo,
+    /// The `encrypted_<name>` column AshCloak stores an attribute in.
+    Cloak,
+    /// Declared in a base module's `__using__` quote.
+    Base,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttributeFacts {
+    pub name: String,
+    /// The whole declaration (`attribute :name, :string do … end`).
+    pub span: Span,
+    pub name_span: Span,
+    /// The type as written (`:string`, `Ash.Type.String`, `{:array, :string}`,
+    /// `MyApp.Types.Status`); for Ecto schemas the Ecto type.
+    pub written_type: String,
+    /// The column name (`source:` or the attribute name).
+    pub column: String,
+    /// `None` when the declaration does not say and the framework has no
+    /// default we can rely on (Ecto schema fields).
+    pub allow_nil: Option<bool>,
+    pub primary_key: bool,
+    pub default: Option<String>,
+    pub origin: AttributeOrigin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentityFacts {
+    pub name: String,
+    pub span: Span,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BelongsToFacts {
+    pub name: String,
+    pub span: Span,
+    /// The destination module as written (alias expanded when the file says
+    /// `alias MyApp.Accounts.Org`).
+    pub destination: String,
+    /// The key column (`<name>_id` or `source_attribute:`).
+    pub attribute: String,
+    /// `attribute_type:` when given; otherwise the destination's primary key type.
+    pub attribute_type: Option<String>,
+    pub allow_nil: Option<bool>,
+    /// `define_attribute?: false`: the user declares the column themselves.
+    pub define_attribute: bool,
+    pub primary_key: bool,
+}
+
+/// `custom_indexes do index [:a, :b], unique: true end` in the postgres block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomIndexFacts {
+    pub span: Span,
+    pub columns: Vec<String>,
+    pub name: Option<String>,
+    pub unique: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckConstraintFacts {
+    pub span: Span,
+    pub name: String,
+    pub check: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Multitenancy {
+    /// Schema-per-tenant: the table lives in `tenant_migrations`.
+    Context,
+    /// An ordinary table with a tenant column.
+    Attribute,
+}
+
+/// A value given by a literal (with where it is written), or marked as not
+/// resolvable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Valued<T> {
+    Literal {
+        value: T,
+        span: Span,
+    },
+    /// Written, but not statically resolvable (`table unquote(opts[:t])` with
+    /// a non-literal argument, a function call …).
+    Unresolved {
+        span: Span,
+    },
+}
+
+impl<T> Valued<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Valued::Literal { value, .. } => Some(value),
+            Valued::Unresolved { .. } => None,
+        }
+    }
+    pub fn span(&self) -> &Span {
+        match self {
+            Valued::Literal { span, .. } | Valued::Unresolved { span } => span,
+        }
+    }
+}
+
+/// An Ash resource (AshPostgres data layer) or an Ecto schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceFacts {
+    pub module: String,
+    pub module_span: Span,
+    pub kind: ResourceKind,
+    /// Ash: `data_layer: AshPostgres.DataLayer` seen (directly or via a base).
+    /// Always true for Ecto schemas with a `schema "t"` block.
+    pub postgres: bool,
+    pub table: Option<Valued<String>>,
+    /// `schema "platform"` in the postgres block, or `@schema_prefix`.
+    pub schema: Option<Valued<String>>,
+    pub repo: Option<String>,
+    /// `migrate? false`.
+    pub migrate: bool,
+    pub multitenancy: Option<Multitenancy>,
+    /// The `postgres do … end` block (or `schema "t" do … end`), for hover
+    /// and code actions.
+    pub postgres_span: Option<Span>,
+    pub attributes: Vec<AttributeFacts>,
+    pub identities: Vec<IdentityFacts>,
+    pub belongs_to: Vec<BelongsToFacts>,
+    pub custom_indexes: Vec<CustomIndexFacts>,
+    pub check_constraints: Vec<CheckConstraintFacts>,
+    /// `identity_index_names [name: "idx"]`.
+    pub identity_index_names: BTreeMap<String, String>,
+    /// `use MyApp.Base, table: "x"`: resolved against the base in `model/`.
+    pub base: Option<BaseUse>,
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// `use Some.Base, key: literal, …` on a module that is not itself declared a
+/// resource directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BaseUse {
+    pub module: String,
+    pub span: Span,
+    /// Literal options (`table: "cpu_metrics"` → `"table" => "cpu_metrics"`);
+    /// non-literal ones are absent and listed in `unresolved_options`.
+    pub options: BTreeMap<String, String>,
+    pub unresolved_options: Vec<String>,
+}
+
+/// A module defining `defmacro __using__(opts)` whose quote uses Ash.Resource
+/// or Ecto.Schema. Its `resource` holds what the quote declares; values that
+/// come from the macro's options are recorded as placeholders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceTemplate {
+    pub module: String,
+    pub module_span: Span,
+    /// The quoted resource body; `table`/`schema`/`repo` may be placeholders.
+    pub resource: ResourceFacts,
+    /// Option key read for the table (`table unquote(opts[:table])` → `table`).
+    pub table_option: Option<String>,
+    pub schema_option: Option<String>,
+    pub repo_option: Option<String>,
+}
+
+/// `use Ecto.Repo` / `use AshPostgres.Repo` module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepoFacts {
+    pub module: String,
+    pub span: Span,
+    pub otp_app: Option<String>,
+}
+
+/// `config :app, MyApp.Repo, priv: "priv/x", migration_primary_key: …` in config/*.exs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepoConfigFacts {
+    pub repo: String,
+    pub span: Span,
+    pub priv_dir: Option<String>,
+    /// `migration_primary_key: [name: :id, type: :binary_id]`: (name, pg type).
+    pub migration_primary_key: Option<(String, String)>,
+    /// `migration_primary_key: false`.
+    pub no_migration_primary_key: bool,
+    pub migration_default_prefix: Option<String>,
+}
+
+/// Everything one non-migration Elixir file says that we model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ElixirFacts {
+    pub resources: Vec<ResourceFacts>,
+    pub templates: Vec<ResourceTemplate>,
+    pub repos: Vec<RepoFacts>,
+    pub repo_configs: Vec<RepoConfigFacts>,
+    pub unresolved: Vec<Unresolved>,
+}
