@@ -68,6 +68,10 @@ pub struct ColumnDef {
     pub default: Option<String>,
     pub primary_key: bool,
     pub references: Option<ForeignKeyDef>,
+    /// Ecto's default `id bigserial` primary key, added because `table/2`
+    /// did not say `primary_key: false`; the repo's `migration_primary_key`
+    /// config can change its name and type when the model is folded.
+    pub implicit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
