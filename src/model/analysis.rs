@@ -1,0 +1,294 @@
+//! From indexed files to the analysed project: repos and their migration
+//! folders, one folded model per repo (and per repo's tenant migrations),
+//! resources with base modules resolved, and each resource linked to its table.
+
+use crate::model::bases;
+use crate::model::facts::{Multitenancy, ResourceFacts, ResourceKind};
+use crate::model::fold::{fold_model, underscore, ModelKey, RepoMigrationConfig, RepoModel};
+use crate::model::types::{ash_family, ecto_family, TypeFamily};
+use crate::model::workspace::{FileRole, Workspace};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A repo module and where its migrations live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoInfo {
+    pub module: String,
+    pub root: String,
+    pub file: String,
+    /// Relative to the workspace (`apps/core/priv/repo`).
+    pub repo_dir: String,
+    pub config: RepoMigrationConfig,
+}
+
+/// A resource (or Ecto schema) with its table found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedResource {
+    pub file: String,
+    pub root: String,
+    pub facts: ResourceFacts,
+    /// Index into [`Analysis::models`] of the model its table lives in.
+    pub model: Option<usize>,
+    /// Schema-qualified table name, when the table is known.
+    pub table: Option<String>,
+}
+
+impl LinkedResource {
+    pub fn is_tenant(&self) -> bool {
+        self.facts.multitenancy == Some(Multitenancy::Context)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub repos: Vec<RepoInfo>,
+    pub models: Vec<RepoModel>,
+    /// Postgres-backed resources and schemas (others are in `other_modules`).
+    pub resources: Vec<LinkedResource>,
+    /// Primary-key type family of every resource module seen, postgres or
+    /// not, for `belongs_to` key types.
+    pub primary_keys: BTreeMap<String, Option<TypeFamily>>,
+}
+
+impl Analysis {
+    pub fn model_of(&self, r: &LinkedResource) -> Option<&RepoModel> {
+        r.model.and_then(|i| self.models.get(i))
+    }
+
+    /// Resources mapped to a table of a model.
+    pub fn resources_on(&self, model: usize, table: &str) -> impl Iterator<Item = &LinkedResource> {
+        let table = table.to_string();
+        self.resources
+            .iter()
+            .filter(move |r| r.model == Some(model) && r.table.as_deref() == Some(table.as_str()))
+    }
+
+    pub fn resource(&self, module: &str) -> Option<&LinkedResource> {
+        self.resources.iter().find(|r| r.facts.module == module)
+    }
+}
+
+pub fn analyze(ws: &Workspace) -> Analysis {
+    let repos = collect_repos(ws);
+    let mut keys: BTreeMap<ModelKey, String> = BTreeMap::new();
+    for f in ws.files.values() {
+        if let FileRole::Migration {
+            root,
+            repo_dir,
+            tenant,
+            ..
+        } = &f.role
+        {
+            keys.entry(ModelKey {
+                repo_dir: repo_dir.clone(),
+                tenant: *tenant,
+            })
+            .or_insert_with(|| root.clone());
+        }
+    }
+    let models: Vec<RepoModel> = keys
+        .into_iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(key, root)| {
+            let repo = repo_for_dir(&repos, &key.repo_dir);
+            let config = repo.map(|r| r.config.clone()).unwrap_or_default();
+            fold_model(ws, &key, &root, repo.map(|r| r.module.clone()), &config)
+        })
+        .collect();
+
+    let templates: Vec<_> = ws
+        .files
+        .values()
+        .filter_map(|f| f.elixir())
+        .flat_map(|e| e.templates.iter().cloned())
+        .collect();
+    let mut primary_keys = BTreeMap::new();
+    let mut resources = Vec::new();
+    for f in ws.files.values() {
+        let Some(facts) = f.elixir() else { continue };
+        if facts.resources.is_empty() {
+            continue;
+        }
+        for r in bases::resolve(facts.resources.clone(), &templates) {
+            primary_keys.insert(r.module.clone(), primary_key_family(&r));
+            if !r.postgres {
+                continue;
+            }
+            resources.push(LinkedResource {
+                file: f.rel.clone(),
+                root: f.role.root().to_string(),
+                facts: r,
+                model: None,
+                table: None,
+            });
+        }
+    }
+    for r in &mut resources {
+        link(r, &models);
+    }
+    Analysis {
+        repos,
+        models,
+        resources,
+        primary_keys,
+    }
+}
+
+fn primary_key_family(r: &ResourceFacts) -> Option<TypeFamily> {
+    let pk: Vec<_> = r.attributes.iter().filter(|a| a.primary_key).collect();
+    match pk.as_slice() {
+        [one] => attribute_family(r.kind, &one.written_type),
+        [] if r.kind == ResourceKind::Ecto => Some(TypeFamily::Integer),
+        _ => None,
+    }
+}
+
+/// The family an attribute's type is stored as, by the resource's kind.
+pub fn attribute_family(kind: ResourceKind, written: &str) -> Option<TypeFamily> {
+    match kind {
+        ResourceKind::Ash => ash_family(written),
+        ResourceKind::Ecto => ecto_family(written),
+    }
+}
+
+fn collect_repos(ws: &Workspace) -> Vec<RepoInfo> {
+    let mut configs: BTreeMap<String, RepoMigrationConfig> = BTreeMap::new();
+    let mut priv_dirs: BTreeMap<String, String> = BTreeMap::new();
+    for f in ws.files.values() {
+        let Some(e) = f.elixir() else { continue };
+        for c in &e.repo_configs {
+            let entry = configs.entry(c.repo.clone()).or_default();
+            if let Some(pk) = &c.migration_primary_key {
+                entry.primary_key = Some(pk.clone());
+            }
+            if c.no_migration_primary_key {
+                entry.no_primary_key = true;
+            }
+            if let Some(p) = &c.migration_default_prefix {
+                entry.default_prefix = Some(p.clone());
+            }
+            if let Some(p) = &c.priv_dir {
+                priv_dirs.insert(c.repo.clone(), p.trim_end_matches('/').to_string());
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut repos = Vec::new();
+    for f in ws.files.values() {
+        let Some(e) = f.elixir() else { continue };
+        for r in &e.repos {
+            if !seen.insert((f.role.root().to_string(), r.module.clone())) {
+                continue;
+            }
+            let root = f.role.root().to_string();
+            let last = r.module.rsplit('.').next().unwrap_or(&r.module);
+            let priv_dir = priv_dirs
+                .get(&r.module)
+                .cloned()
+                .unwrap_or_else(|| format!("priv/{}", underscore(last)));
+            let repo_dir = if root.is_empty() {
+                priv_dir
+            } else {
+                format!("{root}/{priv_dir}")
+            };
+            repos.push(RepoInfo {
+                module: r.module.clone(),
+                root,
+                file: f.rel.clone(),
+                repo_dir,
+                config: configs.get(&r.module).cloned().unwrap_or_default(),
+            });
+        }
+    }
+    repos
+}
+
+fn repo_for_dir<'r>(repos: &'r [RepoInfo], repo_dir: &str) -> Option<&'r RepoInfo> {
+    repos.iter().find(|r| r.repo_dir == repo_dir).or_else(|| {
+        // A repo defined in one umbrella app whose migrations live in another
+        // app's priv folder of the same name.
+        let folder = repo_dir.rsplit('/').next().unwrap_or(repo_dir);
+        let mut matching = repos
+            .iter()
+            .filter(|r| r.repo_dir.rsplit('/').next() == Some(folder));
+        let first = matching.next();
+        if matching.next().is_some() {
+            None
+        } else {
+            first
+        }
+    })
+}
+
+fn link(r: &mut LinkedResource, models: &[RepoModel]) {
+    let tenant = r.is_tenant();
+    let Some(table) = r.facts.table.as_ref().and_then(|t| t.value()).cloned() else {
+        return;
+    };
+    let candidates: Vec<usize> = {
+        let by_repo: Vec<usize> = match &r.facts.repo {
+            Some(repo) => models
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.key.tenant == tenant && m.repo_module.as_deref() == Some(repo))
+                .map(|(i, _)| i)
+                .collect(),
+            None => Vec::new(),
+        };
+        if !by_repo.is_empty() {
+            by_repo
+        } else {
+            let same_root: Vec<usize> = models
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.key.tenant == tenant && m.root == r.root)
+                .map(|(i, _)| i)
+                .collect();
+            if !same_root.is_empty() {
+                same_root
+            } else {
+                models
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.key.tenant == tenant)
+                    .map(|(i, _)| i)
+                    .collect()
+            }
+        }
+    };
+    let qualified_in = |m: &RepoModel| {
+        let schema = r
+            .facts
+            .schema
+            .as_ref()
+            .and_then(|s| s.value())
+            .cloned()
+            .unwrap_or_else(|| m.default_schema.clone());
+        let schema = if m.key.tenant {
+            m.default_schema.clone()
+        } else {
+            schema
+        };
+        format!("{schema}.{table}")
+    };
+    let found = candidates
+        .iter()
+        .copied()
+        .find(|&i| models[i].tables.contains_key(&qualified_in(&models[i])));
+    let chosen = found.or_else(|| candidates.first().copied());
+    r.model = chosen;
+    r.table = Some(match chosen {
+        Some(i) => qualified_in(&models[i]),
+        None => {
+            let schema = r
+                .facts
+                .schema
+                .as_ref()
+                .and_then(|s| s.value())
+                .cloned()
+                .unwrap_or_else(|| "public".into());
+            format!("{schema}.{table}")
+        }
+    });
+}

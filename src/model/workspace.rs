@@ -1,0 +1,426 @@
+//! The indexed workspace: project roots (every `mix.exs`), which files matter
+//! (migrations, resources, schemas, repos, config, snapshots) and the facts of
+//! each. Reading and parsing happen here, in parallel; the trees are dropped
+//! as soon as the facts are out.
+
+use crate::model::config::Config;
+use crate::model::facts::{ElixirFacts, MigrationFacts, Span, Suppression};
+use crate::syntax;
+use crate::text::LineIndex;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Files larger than this are reported, not parsed.
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Folders never indexed (besides hidden ones).
+const SKIPPED_DIRS: &[&str] = &["deps", "_build", "node_modules", "cover", "target"];
+
+/// What a file is to the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileRole {
+    /// `priv/<repo>/migrations/*.exs` or `priv/<repo>/tenant_migrations/*.exs`.
+    Migration {
+        root: String,
+        /// The repo's priv folder relative to the workspace (`priv/repo`,
+        /// `apps/core/priv/repo`).
+        repo_dir: String,
+        tenant: bool,
+        /// The numeric file name prefix (`20250101120000`).
+        version: Option<String>,
+    },
+    /// Any other Elixir file of a project (`lib/**`, `config/*.exs`).
+    Elixir { root: String },
+    /// `priv/resource_snapshots/**/*.json`.
+    Snapshot { root: String },
+}
+
+impl FileRole {
+    pub fn root(&self) -> &str {
+        match self {
+            FileRole::Migration { root, .. } | FileRole::Elixir { root } | FileRole::Snapshot { root } => root,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileFacts {
+    Migration(MigrationFacts),
+    Elixir(ElixirFacts),
+    /// Snapshots and unreadable files.
+    None,
+}
+
+/// One indexed file with its facts.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the workspace root, `/`-separated.
+    pub rel: String,
+    pub role: FileRole,
+    pub text: Arc<str>,
+    pub lines: LineIndex,
+    pub facts: FileFacts,
+    pub suppressions: Vec<Suppression>,
+    /// Ranges of syntax errors (at most a few).
+    pub syntax_errors: Vec<Span>,
+    /// Why the file could not be indexed (binary, not UTF-8, too large).
+    pub problem: Option<String>,
+}
+
+impl SourceFile {
+    /// Read facts from text. Pure: used for files on disk and editor buffers alike.
+    pub fn from_text(rel: String, role: FileRole, text: Arc<str>) -> SourceFile {
+        let lines = LineIndex::new(&text);
+        let suppressions = syntax::suppress::suppressions(&text);
+        let mut file = SourceFile {
+            rel,
+            role,
+            text,
+            lines,
+            facts: FileFacts::None,
+            suppressions,
+            syntax_errors: Vec::new(),
+            problem: None,
+        };
+        if matches!(file.role, FileRole::Snapshot { .. }) {
+            return file;
+        }
+        let Some(tree) = syntax::elixir::parse(&file.text) else {
+            file.problem = Some("the Elixir parser gave up on this file".into());
+            return file;
+        };
+        file.syntax_errors = syntax::elixir::syntax_errors(&tree, 5);
+        file.facts = match file.role {
+            FileRole::Migration { .. } => FileFacts::Migration(syntax::migration::extract(&file.text, &tree)),
+            _ => FileFacts::Elixir(syntax::resource::extract(&file.text, &tree)),
+        };
+        file
+    }
+
+    /// Read a file's bytes into a `SourceFile`, or one that carries the
+    /// problem (binary, not UTF-8, too large).
+    pub fn from_bytes(rel: String, role: FileRole, bytes: Vec<u8>) -> SourceFile {
+        let problem = if bytes.len() > MAX_FILE_BYTES {
+            Some(format!(
+                "file is {:.1} MB; files over {} MB are not indexed",
+                bytes.len() as f64 / 1_048_576.0,
+                MAX_FILE_BYTES / 1_048_576
+            ))
+        } else if bytes.contains(&0) {
+            Some("binary file (contains NUL bytes); not indexed".into())
+        } else {
+            None
+        };
+        let text = match (problem.is_none(), String::from_utf8(bytes)) {
+            (true, Ok(text)) => text,
+            (true, Err(_)) => return SourceFile::problem(rel, role, "not valid UTF-8 text; not indexed".into()),
+            (false, _) => return SourceFile::problem(rel, role, problem.unwrap_or_default()),
+        };
+        SourceFile::from_text(rel, role, Arc::from(text))
+    }
+
+    fn problem(rel: String, role: FileRole, problem: String) -> SourceFile {
+        SourceFile {
+            rel,
+            role,
+            text: Arc::from(""),
+            lines: LineIndex::new(""),
+            facts: FileFacts::None,
+            suppressions: Vec::new(),
+            syntax_errors: Vec::new(),
+            problem: Some(problem),
+        }
+    }
+
+    pub fn migration(&self) -> Option<&MigrationFacts> {
+        match &self.facts {
+            FileFacts::Migration(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn elixir(&self) -> Option<&ElixirFacts> {
+        match &self.facts {
+            FileFacts::Elixir(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether `code` is silenced on the line of byte `offset`.
+    pub fn is_suppressed(&self, code: &str, offset: usize) -> bool {
+        let line = self.lines.line_of(offset);
+        self.suppressions
+            .iter()
+            .any(|s| s.applies_to_line == line && s.codes.iter().any(|c| c == code))
+    }
+}
+
+/// Everything indexed under one PATH.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace {
+    /// The folder given on the command line or by the editor.
+    pub root: PathBuf,
+    pub config: Config,
+    /// Project roots (folders with a `mix.exs`), relative, `""` for the root itself.
+    pub roots: Vec<String>,
+    pub files: BTreeMap<String, SourceFile>,
+    /// Elixir files seen but not indexed because nothing in them can matter.
+    pub skipped_files: usize,
+}
+
+#[derive(Debug)]
+pub enum LoadError {
+    NotFound(PathBuf),
+    NotADirectory(PathBuf),
+    Config(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
+            LoadError::NotADirectory(p) => write!(f, "{}: not a directory", p.display()),
+            LoadError::Config(e) => write!(f, "configuration: {e}"),
+        }
+    }
+}
+
+impl Workspace {
+    /// Walk `path`, find project roots and index every file that matters.
+    pub fn load(path: &Path) -> Result<Workspace, LoadError> {
+        let meta = std::fs::metadata(path).map_err(|_| LoadError::NotFound(path.to_path_buf()))?;
+        if !meta.is_dir() {
+            return Err(LoadError::NotADirectory(path.to_path_buf()));
+        }
+        let config = Config::load(path).map_err(LoadError::Config)?.unwrap_or_default();
+        let mut ws = Workspace {
+            root: path.to_path_buf(),
+            config,
+            ..Workspace::default()
+        };
+        let all = walk(path, &ws.config.exclude);
+        ws.roots = find_roots(&all);
+        let candidates: Vec<(String, FileRole)> = all
+            .iter()
+            .filter_map(|rel| ws.classify(rel).map(|role| (rel.clone(), role)))
+            .collect();
+        let root_dir = ws.root.clone();
+        let results: Vec<Option<SourceFile>> = candidates
+            .into_par_iter()
+            .map(|(rel, role)| {
+                let bytes = match std::fs::read(root_dir.join(&rel)) {
+                    Ok(b) => b,
+                    // Deleted between listing and reading, or unreadable.
+                    Err(e) => return Some(SourceFile::problem(rel, role, format!("could not read: {e}"))),
+                };
+                if matches!(role, FileRole::Elixir { .. }) && !elixir_file_matters(&rel, &bytes) {
+                    return None;
+                }
+                Some(SourceFile::from_bytes(rel, role, bytes))
+            })
+            .collect();
+        for result in results {
+            match result {
+                Some(file) => {
+                    ws.files.insert(file.rel.clone(), file);
+                }
+                None => ws.skipped_files += 1,
+            }
+        }
+        Ok(ws)
+    }
+
+    /// What `rel` is to the model, or `None` when it does not matter.
+    pub fn classify(&self, rel: &str) -> Option<FileRole> {
+        classify(&self.roots, rel)
+    }
+
+    /// Replace (or add) one file's text, e.g. from an editor buffer.
+    pub fn set_text(&mut self, rel: &str, text: Arc<str>) -> bool {
+        let Some(role) = self.classify(rel) else {
+            return false;
+        };
+        self.files
+            .insert(rel.to_string(), SourceFile::from_text(rel.to_string(), role, text));
+        true
+    }
+
+    pub fn remove(&mut self, rel: &str) {
+        self.files.remove(rel);
+    }
+}
+
+/// Every file below `root` (relative, `/`-separated), skipping dependency,
+/// build and hidden folders and the configured excludes. Symlinks are not
+/// followed, so a link loop cannot hang the walk.
+pub fn walk(root: &Path, exclude: &[String]) -> Vec<String> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for pattern in exclude {
+        // Override globs whitelist; a leading `!` turns them into ignores.
+        let _ = overrides.add(&format!("!{pattern}"));
+    }
+    let overrides = overrides.build().ok();
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .standard_filters(false)
+        .follow_links(false)
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir && entry.depth() > 0 && (name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_ref())))
+        });
+    if let Some(o) = overrides {
+        if !exclude.is_empty() {
+            builder.overrides(o);
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    builder.build_parallel().run(|| {
+        let tx = tx.clone();
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return ignore::WalkState::Continue;
+            };
+            if entry.file_type().is_some_and(|t| t.is_file()) {
+                let name = entry.file_name().to_string_lossy();
+                if name.ends_with(".ex") || name.ends_with(".exs") || name.ends_with(".json") {
+                    if let Ok(rel) = entry.path().strip_prefix(root) {
+                        let rel = rel
+                            .components()
+                            .map(|c| c.as_os_str().to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join("/");
+                        let _ = tx.send(rel);
+                    }
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    drop(tx);
+    let mut files: Vec<String> = rx.into_iter().collect();
+    files.sort();
+    files
+}
+
+/// Folders holding a `mix.exs`. With none, the workspace root is the one root.
+pub fn find_roots(files: &[String]) -> Vec<String> {
+    let mut roots: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            if f == "mix.exs" {
+                Some(String::new())
+            } else {
+                f.strip_suffix("/mix.exs").map(str::to_string)
+            }
+        })
+        .collect();
+    if roots.is_empty() {
+        roots.push(String::new());
+    }
+    roots.sort();
+    roots
+}
+
+/// The deepest root containing `rel`.
+pub fn owning_root<'r>(roots: &'r [String], rel: &str) -> Option<&'r str> {
+    roots
+        .iter()
+        .filter(|r| r.is_empty() || rel.starts_with(&format!("{r}/")))
+        .max_by_key(|r| r.len())
+        .map(String::as_str)
+}
+
+pub fn classify(roots: &[String], rel: &str) -> Option<FileRole> {
+    let root = owning_root(roots, rel)?.to_string();
+    let inner = if root.is_empty() {
+        rel
+    } else {
+        rel.strip_prefix(&root)?.strip_prefix('/')?
+    };
+    let parts: Vec<&str> = inner.split('/').collect();
+    let is_exs = inner.ends_with(".exs");
+    let is_elixir = is_exs || inner.ends_with(".ex");
+    match parts.as_slice() {
+        ["priv", "resource_snapshots", .., file] if file.ends_with(".json") => {
+            Some(FileRole::Snapshot { root })
+        }
+        ["priv", repo, folder @ ("migrations" | "tenant_migrations"), file] if is_exs => {
+            let repo_dir = if root.is_empty() {
+                format!("priv/{repo}")
+            } else {
+                format!("{root}/priv/{repo}")
+            };
+            let digits: String = file.chars().take_while(char::is_ascii_digit).collect();
+            Some(FileRole::Migration {
+                root,
+                repo_dir,
+                tenant: *folder == "tenant_migrations",
+                version: (!digits.is_empty()).then_some(digits),
+            })
+        }
+        ["priv", ..] | ["test", ..] | ["mix.exs"] | [".formatter.exs"] => None,
+        _ if is_elixir => Some(FileRole::Elixir { root }),
+        _ => None,
+    }
+}
+
+/// Cheap text test before parsing: only files that can declare a resource,
+/// schema, base module, repo or repo config are parsed.
+fn elixir_file_matters(rel: &str, bytes: &[u8]) -> bool {
+    let in_config = rel.starts_with("config/") || rel.contains("/config/");
+    if in_config {
+        return contains(bytes, b"Repo") || contains(bytes, b"repo");
+    }
+    const NEEDLES: &[&[u8]] = &[
+        b"Ash.Resource",
+        b"Ecto.Schema",
+        b"Ecto.Repo",
+        b"AshPostgres.Repo",
+        b"__using__",
+        b"postgres do",
+        b"attributes do",
+        b"table:",
+    ];
+    NEEDLES.iter().any(|n| contains(bytes, n))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_paths() {
+        let roots = vec![String::new(), "apps/core".to_string()];
+        assert_eq!(
+            classify(&roots, "apps/core/priv/repo/migrations/20250101000000_a.exs"),
+            Some(FileRole::Migration {
+                root: "apps/core".into(),
+                repo_dir: "apps/core/priv/repo".into(),
+                tenant: false,
+                version: Some("20250101000000".into()),
+            })
+        );
+        assert!(matches!(
+            classify(&roots, "priv/repo/tenant_migrations/1_a.exs"),
+            Some(FileRole::Migration { tenant: true, .. })
+        ));
+        assert_eq!(
+            classify(&roots, "apps/core/lib/a.ex"),
+            Some(FileRole::Elixir { root: "apps/core".into() })
+        );
+        assert_eq!(classify(&roots, "apps/core/test/a_test.exs"), None);
+        assert_eq!(classify(&roots, "priv/repo/seeds.exs"), None);
+        assert!(matches!(
+            classify(&roots, "priv/resource_snapshots/repo/users/1.json"),
+            Some(FileRole::Snapshot { .. })
+        ));
+        assert_eq!(classify(&roots, "lib/a.json"), None);
+    }
+}
