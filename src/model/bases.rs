@@ -2,7 +2,10 @@
 
 use crate::model::facts::{ResourceFacts, ResourceTemplate};
 
-pub fn resolve(resources: Vec<ResourceFacts>, templates: &[ResourceTemplate]) -> Vec<ResourceFacts> {
+pub fn resolve(
+    resources: Vec<ResourceFacts>,
+    templates: &[ResourceTemplate],
+) -> Vec<ResourceFacts> {
     let _ = templates;
     resources
 }

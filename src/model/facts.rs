@@ -218,8 +218,9 @@ pub enum OpSource {
     Dsl,
     /// A statement inside an `execute` string. `guarded` is true when it sits
     /// in a `DO $$ … $$` block under an `IF [NOT] EXISTS (SELECT … FROM pg_…)`
-    /// test, so re-running it is a no-op.
-    RawSql { guarded: bool },
+    /// test, so re-running it is a no-op. `with_down` is true for
+    /// `execute(up, down)`: Ecto can reverse it inside `change/0`.
+    RawSql { guarded: bool, with_down: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -3,7 +3,8 @@
 //! foreign key and check constraint knows the statement that made it.
 
 use crate::model::facts::{
-    ColumnDef, ConstraintKind, Direction, ForeignKeyDef, MigrationOp, OpKind, OpSource, Span, TableName,
+    ColumnDef, ConstraintKind, Direction, ForeignKeyDef, MigrationOp, OpKind, OpSource, Span,
+    TableName,
 };
 use crate::model::workspace::{FileRole, Workspace};
 use std::collections::BTreeMap;
@@ -190,7 +191,10 @@ pub fn fold_model(
     let default_schema = if key.tenant {
         TENANT_SCHEMA.to_string()
     } else {
-        config.default_prefix.clone().unwrap_or_else(|| "public".to_string())
+        config
+            .default_prefix
+            .clone()
+            .unwrap_or_else(|| "public".to_string())
     };
     let mut files: Vec<(u128, &str)> = ws
         .files
@@ -202,7 +206,10 @@ pub fn fold_model(
                 version,
                 ..
             } if *repo_dir == key.repo_dir && *tenant == key.tenant => {
-                let v = version.as_deref().and_then(|v| v.parse::<u128>().ok()).unwrap_or(0);
+                let v = version
+                    .as_deref()
+                    .and_then(|v| v.parse::<u128>().ok())
+                    .unwrap_or(0);
                 Some((v, f.rel.as_str()))
             }
             _ => None,
@@ -223,8 +230,12 @@ pub fn fold_model(
         config: config.clone(),
     };
     for (_, rel) in files {
-        let Some(file) = ws.files.get(rel) else { continue };
-        let Some(facts) = file.migration() else { continue };
+        let Some(file) = ws.files.get(rel) else {
+            continue;
+        };
+        let Some(facts) = file.migration() else {
+            continue;
+        };
         for u in &facts.unresolved {
             if let Some(text) = file.text.get(u.span.clone()) {
                 folder.model.unresolved_text.push(text.to_ascii_lowercase());
@@ -260,7 +271,10 @@ impl Folder {
     /// The table, created as a partial entry when we never saw its creation.
     fn table_mut(&mut self, t: &TableName, origin: &Origin) -> &mut FoldedTable {
         let q = self.qualify(t);
-        let schema = t.schema.clone().unwrap_or_else(|| self.model.default_schema.clone());
+        let schema = t
+            .schema
+            .clone()
+            .unwrap_or_else(|| self.model.default_schema.clone());
         let table = self.model.tables.entry(q).or_insert_with(|| FoldedTable {
             schema,
             name: t.name.clone(),
@@ -278,7 +292,13 @@ impl Folder {
         table
     }
 
-    fn fk(&self, table: &str, columns: &[String], fk: &ForeignKeyDef, origin: &Origin) -> FoldedForeignKey {
+    fn fk(
+        &self,
+        table: &str,
+        columns: &[String],
+        fk: &ForeignKeyDef,
+        origin: &Origin,
+    ) -> FoldedForeignKey {
         let name = fk
             .name
             .clone()
@@ -309,7 +329,10 @@ impl Folder {
     }
 
     /// Apply the repo's `migration_primary_key` config to Ecto's implicit key.
-    fn implicit_columns<'c>(&self, columns: &'c [ColumnDef]) -> Vec<std::borrow::Cow<'c, ColumnDef>> {
+    fn implicit_columns<'c>(
+        &self,
+        columns: &'c [ColumnDef],
+    ) -> Vec<std::borrow::Cow<'c, ColumnDef>> {
         columns
             .iter()
             .filter_map(|c| {
@@ -334,7 +357,7 @@ impl Folder {
 
     fn apply(&mut self, file: &str, op: &MigrationOp) {
         let origin = Self::origin(file, op);
-        let guarded_sql = matches!(op.source, OpSource::RawSql { guarded: true });
+        let guarded_sql = matches!(op.source, OpSource::RawSql { guarded: true, .. });
         match &op.kind {
             OpKind::CreateTable {
                 table,
@@ -416,16 +439,19 @@ impl Folder {
                             }
                         }
                         ConstraintKind::Unique(cols) => indexes.push(FoldedIndex {
-                            name: name
-                                .clone()
-                                .unwrap_or_else(|| format!("{}_{}_key", table.name, cols.join("_"))),
+                            name: name.clone().unwrap_or_else(|| {
+                                format!("{}_{}_key", table.name, cols.join("_"))
+                            }),
                             columns: cols.clone(),
                             unique: true,
                             where_clause: None,
                             origin: origin.clone(),
                             constraint: true,
                         }),
-                        ConstraintKind::ForeignKey { columns, references } => {
+                        ConstraintKind::ForeignKey {
+                            columns,
+                            references,
+                        } => {
                             let mut fk = self.fk(&table.name, columns, references, &origin);
                             if let Some(n) = name {
                                 fk.name = n.clone();
@@ -433,14 +459,19 @@ impl Folder {
                             fks.push(fk);
                         }
                         ConstraintKind::Check(expr) => checks.push(FoldedCheck {
-                            name: name.clone().unwrap_or_else(|| format!("{}_check", table.name)),
+                            name: name
+                                .clone()
+                                .unwrap_or_else(|| format!("{}_check", table.name)),
                             expression: Some(expr.clone()),
                             origin: origin.clone(),
                         }),
                         ConstraintKind::Exclude(_) => {}
                     }
                 }
-                let schema = table.schema.clone().unwrap_or_else(|| self.model.default_schema.clone());
+                let schema = table
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| self.model.default_schema.clone());
                 let previous = self.model.tables.remove(&q);
                 let mut t = FoldedTable {
                     schema,
@@ -476,7 +507,10 @@ impl Folder {
                 ..
             } => {
                 let q = self.qualify(table);
-                let schema = table.schema.clone().unwrap_or_else(|| self.model.default_schema.clone());
+                let schema = table
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| self.model.default_schema.clone());
                 let cols = columns
                     .iter()
                     .map(|c| FoldedColumn {
@@ -527,10 +561,9 @@ impl Folder {
             }
             OpKind::AddColumn { table, column, .. } => {
                 let col = self.column(column, &origin);
-                let fk = column
-                    .references
-                    .as_ref()
-                    .map(|fk| self.fk(&table.name, std::slice::from_ref(&column.name), fk, &origin));
+                let fk = column.references.as_ref().map(|fk| {
+                    self.fk(&table.name, std::slice::from_ref(&column.name), fk, &origin)
+                });
                 let t = self.table_mut(table, &origin);
                 if t.column(&column.name).is_none() {
                     t.columns.push(col);
@@ -613,20 +646,33 @@ impl Folder {
                 }
             }
             OpKind::DropIndex {
-                table, schema, name, ..
+                table,
+                schema,
+                name,
+                ..
             } => {
                 let schema = schema
                     .clone()
                     .or_else(|| table.as_ref().and_then(|t| t.schema.clone()))
                     .unwrap_or_else(|| self.model.default_schema.clone());
-                for t in self.model.tables.values_mut().filter(|t| t.schema == schema) {
+                for t in self
+                    .model
+                    .tables
+                    .values_mut()
+                    .filter(|t| t.schema == schema)
+                {
                     t.indexes.retain(|i| &i.name != name);
                 }
             }
-            OpKind::CreateConstraint { table, name, kind, .. } => {
+            OpKind::CreateConstraint {
+                table, name, kind, ..
+            } => {
                 let tname = table.name.clone();
                 let fk = match kind {
-                    ConstraintKind::ForeignKey { columns, references } => {
+                    ConstraintKind::ForeignKey {
+                        columns,
+                        references,
+                    } => {
                         let mut fk = self.fk(&tname, columns, references, &origin);
                         if let Some(n) = name {
                             fk.name = n.clone();
@@ -643,7 +689,9 @@ impl Folder {
                         origin: origin.clone(),
                     }),
                     ConstraintKind::Unique(cols) => t.indexes.push(FoldedIndex {
-                        name: name.clone().unwrap_or_else(|| format!("{tname}_{}_key", cols.join("_"))),
+                        name: name
+                            .clone()
+                            .unwrap_or_else(|| format!("{tname}_{}_key", cols.join("_"))),
                         columns: cols.clone(),
                         unique: true,
                         where_clause: None,

@@ -58,7 +58,11 @@ pub fn normalize_pg_type(pg: &str) -> String {
             last_space = true;
             continue;
         }
-        if last_space && !out.is_empty() && !matches!(ch, '(' | ')' | ',' | '[') && !out.ends_with(['(', ',']) {
+        if last_space
+            && !out.is_empty()
+            && !matches!(ch, '(' | ')' | ',' | '[')
+            && !out.ends_with(['(', ','])
+        {
             out.push(' ');
         }
         last_space = false;
@@ -96,7 +100,10 @@ pub fn pg_family(pg: &str) -> TypeFamily {
         "uuid" => TypeFamily::Uuid,
         "jsonb" | "json" => TypeFamily::Json,
         b if b.starts_with("timestamp") => TypeFamily::Timestamp,
-        "timestamptz" | "utc_datetime" | "utc_datetime_usec" | "naive_datetime"
+        "timestamptz"
+        | "utc_datetime"
+        | "utc_datetime_usec"
+        | "naive_datetime"
         | "naive_datetime_usec" => TypeFamily::Timestamp,
         "date" => TypeFamily::Date,
         b if b.starts_with("time") => TypeFamily::Time,
@@ -121,22 +128,31 @@ pub fn ash_family(written: &str) -> Option<TypeFamily> {
     let name = t.trim_start_matches(':');
     let name = name.strip_prefix("Ash.Type.").unwrap_or(name);
     let family = match name {
-        "string" | "String" | "atom" | "Atom" | "duration_name" | "DurationName" => TypeFamily::Text,
+        "string" | "String" | "atom" | "Atom" | "duration_name" | "DurationName" => {
+            TypeFamily::Text
+        }
         "ci_string" | "CiString" => TypeFamily::CiText,
         "integer" | "Integer" => TypeFamily::Integer,
         "float" | "Float" => TypeFamily::Float,
         "decimal" | "Decimal" => TypeFamily::Numeric,
         "boolean" | "Boolean" => TypeFamily::Boolean,
         "uuid" | "UUID" | "uuid_v7" | "UUIDv7" => TypeFamily::Uuid,
-        "map" | "Map" | "keyword" | "Keyword" | "struct" | "Struct" | "union" | "Union" | "tuple"
-        | "Tuple" => TypeFamily::Json,
-        "utc_datetime" | "UtcDatetime" | "utc_datetime_usec" | "UtcDatetimeUsec" | "datetime"
-        | "DateTime" | "naive_datetime" | "NaiveDatetime" | "naive_datetime_usec" => {
-            TypeFamily::Timestamp
-        }
+        "map" | "Map" | "keyword" | "Keyword" | "struct" | "Struct" | "union" | "Union"
+        | "tuple" | "Tuple" => TypeFamily::Json,
+        "utc_datetime"
+        | "UtcDatetime"
+        | "utc_datetime_usec"
+        | "UtcDatetimeUsec"
+        | "datetime"
+        | "DateTime"
+        | "naive_datetime"
+        | "NaiveDatetime"
+        | "naive_datetime_usec" => TypeFamily::Timestamp,
         "date" | "Date" => TypeFamily::Date,
         "time" | "Time" | "time_usec" | "TimeUsec" => TypeFamily::Time,
-        "binary" | "Binary" | "term" | "Term" | "url_encoded_binary" | "UrlEncodedBinary" => TypeFamily::Binary,
+        "binary" | "Binary" | "term" | "Term" | "url_encoded_binary" | "UrlEncodedBinary" => {
+            TypeFamily::Binary
+        }
         "duration" | "Duration" => TypeFamily::Interval,
         "integer_primary_key" => TypeFamily::Integer,
         _ => return None,
@@ -178,7 +194,10 @@ pub fn ecto_family(written: &str) -> Option<TypeFamily> {
 /// `{:array, :string}` → `:string`.
 fn array_inner(t: &str) -> Option<&str> {
     let inner = t.strip_prefix('{')?.strip_suffix('}')?.trim();
-    let rest = inner.strip_prefix(":array")?.trim_start().strip_prefix(',')?;
+    let rest = inner
+        .strip_prefix(":array")?
+        .trim_start()
+        .strip_prefix(',')?;
     Some(rest.trim())
 }
 
@@ -204,10 +223,16 @@ mod tests {
     fn families() {
         assert_eq!(pg_family("varchar(255)"), TypeFamily::Text);
         assert_eq!(pg_family("character varying"), TypeFamily::Text);
-        assert_eq!(pg_family("timestamp(0) with time zone"), TypeFamily::Timestamp);
+        assert_eq!(
+            pg_family("timestamp(0) with time zone"),
+            TypeFamily::Timestamp
+        );
         assert_eq!(pg_family("TIMESTAMPTZ"), TypeFamily::Timestamp);
         assert_eq!(pg_family("double precision"), TypeFamily::Float);
-        assert_eq!(pg_family("text[]"), TypeFamily::Array(Box::new(TypeFamily::Text)));
+        assert_eq!(
+            pg_family("text[]"),
+            TypeFamily::Array(Box::new(TypeFamily::Text))
+        );
         assert_eq!(pg_family("numeric(10, 2)"), TypeFamily::Numeric);
         assert_eq!(pg_family("time(0)"), TypeFamily::Time);
         assert_eq!(pg_family("vector(3)"), TypeFamily::Other("vector".into()));

@@ -40,7 +40,9 @@ pub enum FileRole {
 impl FileRole {
     pub fn root(&self) -> &str {
         match self {
-            FileRole::Migration { root, .. } | FileRole::Elixir { root } | FileRole::Snapshot { root } => root,
+            FileRole::Migration { root, .. }
+            | FileRole::Elixir { root }
+            | FileRole::Snapshot { root } => root,
         }
     }
 }
@@ -93,7 +95,9 @@ impl SourceFile {
         };
         file.syntax_errors = syntax::elixir::syntax_errors(&tree, 5);
         file.facts = match file.role {
-            FileRole::Migration { .. } => FileFacts::Migration(syntax::migration::extract(&file.text, &tree)),
+            FileRole::Migration { .. } => {
+                FileFacts::Migration(syntax::migration::extract(&file.text, &tree))
+            }
             _ => FileFacts::Elixir(syntax::resource::extract(&file.text, &tree)),
         };
         file
@@ -115,7 +119,9 @@ impl SourceFile {
         };
         let text = match (problem.is_none(), String::from_utf8(bytes)) {
             (true, Ok(text)) => text,
-            (true, Err(_)) => return SourceFile::problem(rel, role, "not valid UTF-8 text; not indexed".into()),
+            (true, Err(_)) => {
+                return SourceFile::problem(rel, role, "not valid UTF-8 text; not indexed".into())
+            }
             (false, _) => return SourceFile::problem(rel, role, problem.unwrap_or_default()),
         };
         SourceFile::from_text(rel, role, Arc::from(text))
@@ -194,7 +200,9 @@ impl Workspace {
         if !meta.is_dir() {
             return Err(LoadError::NotADirectory(path.to_path_buf()));
         }
-        let config = Config::load(path).map_err(LoadError::Config)?.unwrap_or_default();
+        let config = Config::load(path)
+            .map_err(LoadError::Config)?
+            .unwrap_or_default();
         let mut ws = Workspace {
             root: path.to_path_buf(),
             config,
@@ -213,7 +221,13 @@ impl Workspace {
                 let bytes = match std::fs::read(root_dir.join(&rel)) {
                     Ok(b) => b,
                     // Deleted between listing and reading, or unreadable.
-                    Err(e) => return Some(SourceFile::problem(rel, role, format!("could not read: {e}"))),
+                    Err(e) => {
+                        return Some(SourceFile::problem(
+                            rel,
+                            role,
+                            format!("could not read: {e}"),
+                        ))
+                    }
                 };
                 if matches!(role, FileRole::Elixir { .. }) && !elixir_file_matters(&rel, &bytes) {
                     return None;
@@ -242,8 +256,10 @@ impl Workspace {
         let Some(role) = self.classify(rel) else {
             return false;
         };
-        self.files
-            .insert(rel.to_string(), SourceFile::from_text(rel.to_string(), role, text));
+        self.files.insert(
+            rel.to_string(),
+            SourceFile::from_text(rel.to_string(), role, text),
+        );
         true
     }
 
@@ -269,7 +285,9 @@ pub fn walk(root: &Path, exclude: &[String]) -> Vec<String> {
         .filter_entry(|entry| {
             let name = entry.file_name().to_string_lossy();
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir && entry.depth() > 0 && (name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_ref())))
+            !(is_dir
+                && entry.depth() > 0
+                && (name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_ref())))
         });
     if let Some(o) = overrides {
         if !exclude.is_empty() {
@@ -399,7 +417,10 @@ mod tests {
     fn classifies_paths() {
         let roots = vec![String::new(), "apps/core".to_string()];
         assert_eq!(
-            classify(&roots, "apps/core/priv/repo/migrations/20250101000000_a.exs"),
+            classify(
+                &roots,
+                "apps/core/priv/repo/migrations/20250101000000_a.exs"
+            ),
             Some(FileRole::Migration {
                 root: "apps/core".into(),
                 repo_dir: "apps/core/priv/repo".into(),
@@ -413,7 +434,9 @@ mod tests {
         ));
         assert_eq!(
             classify(&roots, "apps/core/lib/a.ex"),
-            Some(FileRole::Elixir { root: "apps/core".into() })
+            Some(FileRole::Elixir {
+                root: "apps/core".into()
+            })
         );
         assert_eq!(classify(&roots, "apps/core/test/a_test.exs"), None);
         assert_eq!(classify(&roots, "priv/repo/seeds.exs"), None);

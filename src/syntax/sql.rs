@@ -21,6 +21,8 @@ pub struct SqlStatement {
 
 /// Split `sql` into statements and recognise the DDL among them. Spans of
 /// table names inside returned `OpKind`s are byte ranges into `sql`.
+/// A statement with several actions (`ALTER TABLE t ADD a int, ADD b int`)
+/// gives one `SqlStatement` per action, all with the statement's span.
 pub fn parse_sql(sql: &str) -> Vec<SqlStatement> {
     let _ = sql;
     Vec::new()
