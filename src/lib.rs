@@ -2,6 +2,8 @@
 //! Ash resources. Layers, lowest first: `text`, `syntax`, `model`, `checks`,
 //! `ide`, `cli`, `lsp`.
 
+pub mod checks;
+pub mod cli;
 pub mod model;
 pub mod syntax;
 pub mod text;

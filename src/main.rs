@@ -1,1 +1,91 @@
-fn main() {}
+//! `ecto-ash-lsp`: argument parsing, then hand over to `cli`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ecto_ash_lsp::checks::Severity;
+use ecto_ash_lsp::cli::{self, CheckFormat, FailOn};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "ecto-ash-lsp",
+    version,
+    about = "Static checker and language server for Ecto migrations and Ash resources",
+    long_about = "Reads migrations, Ash resources and Ecto schemas without compiling or running \
+                  the project, folds the migrations into a model of the database, and reports drift, \
+                  migrations that are not safe to re-run, and collisions.\n\n\
+                  Run `ecto-ash-lsp rules` for the rule list."
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index PATH and print findings.
+    Check {
+        /// A Mix project, an umbrella, or any folder above them.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// The lowest severity that makes the exit code 1.
+        #[arg(long, value_enum, default_value_t = FailLevel::Error)]
+        fail_on: FailLevel,
+    },
+    /// Print the indexed model: tables folded from migrations, resources, and how they link.
+    Schema {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = SchemaFormat::Json)]
+        format: SchemaFormat,
+    },
+    /// Print the rule table (code, default severity, summary).
+    Rules,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaFormat {
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailLevel {
+    Error,
+    Warning,
+    Information,
+    Hint,
+    Never,
+}
+
+fn main() {
+    let args = Args::parse();
+    let code = match args.command {
+        Some(Command::Check { path, format, fail_on }) => {
+            let format = match format {
+                Format::Human => CheckFormat::Human,
+                Format::Json => CheckFormat::Json,
+            };
+            let fail_on = match fail_on {
+                FailLevel::Error => FailOn::At(Severity::Error),
+                FailLevel::Warning => FailOn::At(Severity::Warning),
+                FailLevel::Information => FailOn::At(Severity::Information),
+                FailLevel::Hint => FailOn::At(Severity::Hint),
+                FailLevel::Never => FailOn::Never,
+            };
+            cli::check(&path, format, fail_on)
+        }
+        Some(Command::Schema { path, format: SchemaFormat::Json }) => cli::schema(&path),
+        Some(Command::Rules) => cli::rules(),
+        None => cli::trouble(
+            "the language server is not available in this build yet; run `ecto-ash-lsp check [PATH]` or see --help",
+        ),
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,502 @@
+//! Drift: each resource or Ecto schema against the table its repo's
+//! migrations build. When the model is uncertain about a table (its creation
+//! was in SQL we could not read, or an unreadable statement mentions it),
+//! checks that need the whole table stay quiet rather than guess.
+
+use crate::checks::rules::{
+    BELONGS_TO_WITHOUT_FOREIGN_KEY, COLUMN_TYPE_MISMATCH, EXTRA_COLUMN,
+    IDENTITY_WITHOUT_UNIQUE_INDEX, MISSING_COLUMN, MISSING_TABLE, NULLABILITY_MISMATCH,
+    PRIMARY_KEY_MISMATCH, TABLE_WITHOUT_RESOURCE,
+};
+use crate::checks::Finding;
+use crate::model::analysis::{attribute_family, Analysis, LinkedResource};
+use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind};
+use crate::model::fold::{FoldedColumn, FoldedTable, RelationKind, RepoModel};
+use crate::model::types::{compatible, pg_family, TypeFamily};
+use std::collections::BTreeSet;
+
+pub fn check(analysis: &Analysis, out: &mut Vec<Finding>) {
+    for r in &analysis.resources {
+        check_resource(analysis, r, out);
+    }
+    for (index, model) in analysis.models.iter().enumerate() {
+        check_tables(analysis, index, model, out);
+    }
+}
+
+/// The table as the model has it, and whether the model may be missing parts of it.
+fn table_of<'a>(
+    analysis: &'a Analysis,
+    r: &LinkedResource,
+) -> Option<(&'a RepoModel, Option<&'a FoldedTable>)> {
+    let model = analysis.model_of(r)?;
+    let table = r.table.as_deref().and_then(|t| model.table(t));
+    Some((model, table))
+}
+
+fn uncertain(model: &RepoModel, table: &FoldedTable) -> bool {
+    table.partial || model.maybe_in_unresolved(&table.name)
+}
+
+fn created_here(f: Finding, table: &FoldedTable) -> Finding {
+    match &table.created {
+        Some(origin) => f.related(&origin.file, origin.span.clone(), "table created here"),
+        None => f,
+    }
+}
+
+fn check_resource(analysis: &Analysis, r: &LinkedResource, out: &mut Vec<Finding>) {
+    let Some(written_table) = r.facts.table.as_ref().and_then(|t| t.value()) else {
+        return;
+    };
+    let Some(qualified) = r.table.as_deref() else {
+        return;
+    };
+    let Some((model, table)) = table_of(analysis, r) else {
+        return;
+    };
+    let module = r.facts.module.as_str();
+    let Some(table) = table else {
+        if model.maybe_in_unresolved(written_table) {
+            return;
+        }
+        let span = r
+            .facts
+            .table
+            .as_ref()
+            .map(|t| t.span().clone())
+            .unwrap_or(r.facts.module_span.clone());
+        let folder = if model.key.tenant {
+            "tenant_migrations"
+        } else {
+            "migrations"
+        };
+        out.push(
+            Finding::new(
+                &MISSING_TABLE,
+                &r.file,
+                span,
+                format!(
+                    "table {qualified} of {module} is created by no migration in {}/{folder}",
+                    model.key.repo_dir
+                ),
+            )
+            .resource(module)
+            .table(qualified)
+            .fix("create-table-migration"),
+        );
+        return;
+    };
+    let pk_reported = check_primary_key(r, model, table, out);
+    for attr in &r.facts.attributes {
+        if attr.primary_key && (pk_reported || !table.primary_key().is_empty()) {
+            continue;
+        }
+        match table.column(&attr.column) {
+            None => {
+                if uncertain(model, table) {
+                    continue;
+                }
+                out.push(
+                    created_here(
+                        Finding::new(
+                            &MISSING_COLUMN,
+                            &r.file,
+                            attr.name_span.clone(),
+                            missing_column_message(attr, qualified),
+                        ),
+                        table,
+                    )
+                    .resource(module)
+                    .table(qualified)
+                    .column(&attr.column)
+                    .fix("add-column-migration"),
+                );
+            }
+            Some(column) => {
+                check_type(analysis, r, attr, column, qualified, out);
+                check_null(r, attr, column, qualified, out);
+            }
+        }
+    }
+    check_identities(r, model, table, qualified, out);
+    check_belongs_to(analysis, r, model, table, qualified, out);
+}
+
+fn missing_column_message(attr: &AttributeFacts, table: &str) -> String {
+    match attr.origin {
+        AttributeOrigin::Cloak => format!(
+            "AshCloak stores this attribute in column {}, which table {table} lacks",
+            attr.column
+        ),
+        AttributeOrigin::BelongsTo => format!(
+            "belongs_to key {} has no column in table {table}",
+            attr.column
+        ),
+        AttributeOrigin::Timestamp => {
+            format!("timestamp {} has no column in table {table}", attr.column)
+        }
+        _ if attr.column != attr.name => format!(
+            "attribute :{} (source {}) has no column in table {table}",
+            attr.name, attr.column
+        ),
+        _ => format!("attribute :{} has no column in table {table}", attr.name),
+    }
+}
+
+fn column_family(column: &FoldedColumn) -> Option<TypeFamily> {
+    column.pg_type.as_deref().map(pg_family)
+}
+
+/// The storage family of an attribute; a belongs_to key without an explicit
+/// type takes its destination's primary key type.
+fn family_of(analysis: &Analysis, r: &LinkedResource, attr: &AttributeFacts) -> Option<TypeFamily> {
+    if attr.origin == AttributeOrigin::BelongsTo {
+        let bt = r
+            .facts
+            .belongs_to
+            .iter()
+            .find(|b| b.attribute == attr.name || b.attribute == attr.column)?;
+        return match &bt.attribute_type {
+            Some(t) => attribute_family(r.facts.kind, t),
+            None => analysis
+                .primary_keys
+                .get(&bt.destination)
+                .cloned()
+                .flatten(),
+        };
+    }
+    attribute_family(r.facts.kind, &attr.written_type)
+}
+
+fn check_type(
+    analysis: &Analysis,
+    r: &LinkedResource,
+    attr: &AttributeFacts,
+    column: &FoldedColumn,
+    qualified: &str,
+    out: &mut Vec<Finding>,
+) {
+    let (Some(want), Some(have)) = (family_of(analysis, r, attr), column_family(column)) else {
+        return;
+    };
+    if compatible(&want, &have) {
+        return;
+    }
+    let column_type = column.pg_type.as_deref().unwrap_or("?");
+    out.push(
+        Finding::new(
+            &COLUMN_TYPE_MISMATCH,
+            &r.file,
+            attr.span.clone(),
+            format!(
+                "attribute :{} is {} ({}) but column {qualified}.{} is {column_type}",
+                attr.name,
+                attr.written_type,
+                want.describe(),
+                column.name
+            ),
+        )
+        .related(
+            &column.created.file,
+            column.created.span.clone(),
+            "column made here",
+        )
+        .resource(&r.facts.module)
+        .table(qualified)
+        .column(&column.name)
+        .fix("change-attribute-type")
+        .fix("change-column-type-migration"),
+    );
+}
+
+fn check_null(
+    r: &LinkedResource,
+    attr: &AttributeFacts,
+    column: &FoldedColumn,
+    qualified: &str,
+    out: &mut Vec<Finding>,
+) {
+    if attr.primary_key || column.primary_key || r.facts.kind == ResourceKind::Ecto {
+        return;
+    }
+    let Some(allow_nil) = attr.allow_nil else {
+        return;
+    };
+    let message = if !allow_nil && column.null {
+        format!(
+            "attribute :{} has allow_nil? false but column {qualified}.{} is nullable",
+            attr.name, column.name
+        )
+    } else if allow_nil && !column.null && column.default.is_none() && attr.default.is_none() {
+        format!(
+            "attribute :{} allows nil but column {qualified}.{} is NOT NULL without a default: writing nil fails in the database",
+            attr.name, column.name
+        )
+    } else {
+        return;
+    };
+    let changed = column.changed.as_ref().unwrap_or(&column.created);
+    out.push(
+        Finding::new(&NULLABILITY_MISMATCH, &r.file, attr.span.clone(), message)
+            .related(
+                &changed.file,
+                changed.span.clone(),
+                "column nullability set here",
+            )
+            .resource(&r.facts.module)
+            .table(qualified)
+            .column(&column.name)
+            .fix("change-attribute-nullability")
+            .fix("change-column-null-migration"),
+    );
+}
+
+/// Returns true when a mismatch was reported.
+fn check_primary_key(
+    r: &LinkedResource,
+    model: &RepoModel,
+    table: &FoldedTable,
+    out: &mut Vec<Finding>,
+) -> bool {
+    let mine: Vec<&AttributeFacts> = r
+        .facts
+        .attributes
+        .iter()
+        .filter(|a| a.primary_key)
+        .collect();
+    let theirs = table.primary_key();
+    if mine.is_empty() || (theirs.is_empty() && uncertain(model, table)) {
+        return false;
+    }
+    let describe_mine = mine
+        .iter()
+        .map(|a| format!("{} {}", a.column, a.written_type))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let describe_theirs = theirs
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.pg_type.as_deref().unwrap_or("?")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let my_names: BTreeSet<&str> = mine.iter().map(|a| a.column.as_str()).collect();
+    let their_names: BTreeSet<&str> = theirs.iter().map(|c| c.name.as_str()).collect();
+    let names_differ = my_names != their_names;
+    let type_differs = !names_differ
+        && mine.iter().any(|a| {
+            let want = attribute_family(r.facts.kind, &a.written_type);
+            let have = table.column(&a.column).and_then(column_family);
+            matches!((want, have), (Some(w), Some(h)) if !compatible(&w, &h))
+        });
+    if !names_differ && !type_differs {
+        return false;
+    }
+    let qualified = table.qualified();
+    let theirs_text = if theirs.is_empty() {
+        "no primary key".to_string()
+    } else {
+        format!("primary key ({describe_theirs})")
+    };
+    let first = mine[0];
+    out.push(
+        created_here(
+            Finding::new(
+                &PRIMARY_KEY_MISMATCH,
+                &r.file,
+                first.span.clone(),
+                format!(
+                    "{} has primary key ({describe_mine}) but table {qualified} has {theirs_text}",
+                    r.facts.module
+                ),
+            ),
+            table,
+        )
+        .resource(&r.facts.module)
+        .table(&qualified)
+        .column(&first.column),
+    );
+    true
+}
+
+fn check_identities(
+    r: &LinkedResource,
+    model: &RepoModel,
+    table: &FoldedTable,
+    qualified: &str,
+    out: &mut Vec<Finding>,
+) {
+    if uncertain(model, table) {
+        return;
+    }
+    for identity in &r.facts.identities {
+        let columns: Option<BTreeSet<&str>> = identity
+            .keys
+            .iter()
+            .map(|k| {
+                r.facts
+                    .attributes
+                    .iter()
+                    .find(|a| &a.name == k)
+                    .map(|a| a.column.as_str())
+                    .filter(|c| table.column(c).is_some())
+            })
+            .collect();
+        // A key that is not a column (a calculation, a missing column) is
+        // reported elsewhere or cannot be judged here.
+        let Some(columns) = columns else { continue };
+        if columns.is_empty() {
+            continue;
+        }
+        let covered = table.indexes.iter().filter(|i| i.unique).any(|i| {
+            i.columns
+                .iter()
+                .map(String::as_str)
+                .collect::<BTreeSet<_>>()
+                == columns
+        }) || table
+            .primary_key()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<BTreeSet<_>>()
+            == columns;
+        if covered {
+            continue;
+        }
+        let expected = r
+            .facts
+            .identity_index_names
+            .get(&identity.name)
+            .cloned()
+            .unwrap_or_else(|| format!("{}_{}_index", table.name, identity.name));
+        out.push(
+            created_here(
+                Finding::new(
+                    &IDENTITY_WITHOUT_UNIQUE_INDEX,
+                    &r.file,
+                    identity.span.clone(),
+                    format!(
+                        "identity :{} on ({}) has no unique index in table {qualified}; AshPostgres expects {expected}",
+                        identity.name,
+                        columns.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                table,
+            )
+            .resource(&r.facts.module)
+            .table(qualified)
+            .fix("unique-index-migration"),
+        );
+    }
+}
+
+fn check_belongs_to(
+    analysis: &Analysis,
+    r: &LinkedResource,
+    model: &RepoModel,
+    table: &FoldedTable,
+    qualified: &str,
+    out: &mut Vec<Finding>,
+) {
+    if uncertain(model, table) {
+        return;
+    }
+    for bt in &r.facts.belongs_to {
+        if table.column(&bt.attribute).is_none() {
+            continue;
+        }
+        // Foreign keys exist only within one repo.
+        let Some(dest) = analysis.resource(&bt.destination) else {
+            continue;
+        };
+        if dest.model != r.model || dest.model.is_none() {
+            continue;
+        }
+        let has_fk = table
+            .foreign_keys
+            .iter()
+            .any(|fk| fk.columns.len() == 1 && fk.columns[0] == bt.attribute);
+        if has_fk {
+            continue;
+        }
+        let dest_table = dest.table.as_deref().unwrap_or("?");
+        out.push(
+            created_here(
+                Finding::new(
+                    &BELONGS_TO_WITHOUT_FOREIGN_KEY,
+                    &r.file,
+                    bt.span.clone(),
+                    format!(
+                        "belongs_to :{} uses column {qualified}.{} but no foreign key references {dest_table}",
+                        bt.name, bt.attribute
+                    ),
+                ),
+                table,
+            )
+            .resource(&r.facts.module)
+            .table(qualified)
+            .column(&bt.attribute)
+            .fix("foreign-key-migration"),
+        );
+    }
+}
+
+fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut Vec<Finding>) {
+    for table in model.tables.values() {
+        if table.kind != RelationKind::Table {
+            continue;
+        }
+        let qualified = table.qualified();
+        let mapped: Vec<&LinkedResource> = analysis.resources_on(index, &qualified).collect();
+        let Some(origin) = table.created.as_ref().or(table.touched.first()) else {
+            continue;
+        };
+        if mapped.is_empty() {
+            // A resource whose table name could not be read may map here.
+            if analysis.resources.iter().any(|r| r.table.is_none()) {
+                continue;
+            }
+            out.push(
+                Finding::new(
+                    &TABLE_WITHOUT_RESOURCE,
+                    &origin.file,
+                    origin.span.clone(),
+                    format!("table {qualified} is mapped by no resource or schema"),
+                )
+                .table(&qualified),
+            );
+            continue;
+        }
+        if mapped.iter().any(|r| !r.facts.unresolved.is_empty()) {
+            continue;
+        }
+        let columns: BTreeSet<&str> = mapped
+            .iter()
+            .flat_map(|r| r.facts.attributes.iter().map(|a| a.column.as_str()))
+            .collect();
+        let owners = mapped
+            .iter()
+            .map(|r| r.facts.module.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        for column in &table.columns {
+            if columns.contains(column.name.as_str()) {
+                continue;
+            }
+            let mut f = Finding::new(
+                &EXTRA_COLUMN,
+                &column.created.file,
+                column.created.span.clone(),
+                format!(
+                    "column {qualified}.{} has no attribute on {owners}",
+                    column.name
+                ),
+            )
+            .table(&qualified)
+            .column(&column.name);
+            if let [only] = mapped.as_slice() {
+                f = f.resource(&only.facts.module);
+            }
+            out.push(f);
+        }
+    }
+}
