@@ -43,6 +43,10 @@ pub struct Finding {
     pub fixes: Vec<&'static str>,
     /// Dead code (a re-declaration that never runs): editors fade it.
     pub unnecessary: bool,
+    /// Another offset whose line may carry the suppression comment: the
+    /// `execute` call of a finding inside its SQL string, where no Elixir
+    /// comment can go.
+    pub suppressible_at: Option<usize>,
 }
 
 impl Finding {
@@ -60,6 +64,7 @@ impl Finding {
             related: Vec::new(),
             fixes: Vec::new(),
             unnecessary: false,
+            suppressible_at: None,
         }
     }
 
@@ -117,10 +122,11 @@ fn finish(ws: &Workspace, findings: Vec<Finding>) -> Vec<Finding> {
                 Some(level) => f.severity = severity_of(*level)?,
                 None => {}
             }
-            let suppressed = ws
-                .files
-                .get(&f.file)
-                .is_some_and(|file| file.is_suppressed(f.code(), f.span.start));
+            let suppressed = ws.files.get(&f.file).is_some_and(|file| {
+                file.is_suppressed(f.code(), f.span.start)
+                    || f.suppressible_at
+                        .is_some_and(|at| file.is_suppressed(f.code(), at))
+            });
             (!suppressed).then_some(f)
         })
         .collect();

@@ -383,6 +383,9 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
     )
     .fix("make-idempotent");
     f.kind = Some(kind);
+    if raw {
+        f.suppressible_at = Some(op.verb_span.start);
+    }
     if let Some(t) = table {
         f.table = Some(qualify(file, t));
     }

@@ -246,6 +246,42 @@ impl Workspace {
         Ok(ws)
     }
 
+    /// Index files given as text (fixtures, editor buffers), as if they were
+    /// on disk under `root`. A `.ecto-ash-lsp.toml` among them is the config.
+    pub fn from_memory(root: &Path, files: Vec<(String, String)>) -> Result<Workspace, LoadError> {
+        let config = match files
+            .iter()
+            .find(|(rel, _)| rel == crate::model::config::CONFIG_FILE)
+        {
+            Some((_, text)) => Config::parse(text).map_err(LoadError::Config)?,
+            None => Config::default(),
+        };
+        let mut ws = Workspace {
+            root: root.to_path_buf(),
+            config,
+            ..Workspace::default()
+        };
+        let mut rels: Vec<String> = files.iter().map(|(rel, _)| rel.clone()).collect();
+        rels.sort();
+        ws.roots = find_roots(&rels);
+        for (rel, text) in files {
+            let Some(role) = ws.classify(&rel) else {
+                continue;
+            };
+            if matches!(role, FileRole::Elixir { .. })
+                && !elixir_file_matters(&rel, text.as_bytes())
+            {
+                ws.skipped_files += 1;
+                continue;
+            }
+            ws.files.insert(
+                rel.clone(),
+                SourceFile::from_bytes(rel, role, text.into_bytes()),
+            );
+        }
+        Ok(ws)
+    }
+
     /// What `rel` is to the model, or `None` when it does not matter.
     pub fn classify(&self, rel: &str) -> Option<FileRole> {
         classify(&self.roots, rel)
