@@ -401,6 +401,12 @@ fn table_constraint(mut c: Cursor) -> Result<TableConstraint, String> {
         ConstraintKind::Check(expr.all_text().to_string())
     } else if c.eat_kw("exclude") {
         ConstraintKind::Exclude(c.rest().all_text().to_string())
+    } else if name.is_some() {
+        // A named constraint of a form we do not model (`CONSTRAINT n NOT NULL col`).
+        return Ok(TableConstraint::Other(format!(
+            "constraint{label} {}",
+            leading_words(c.rest())
+        )));
     } else {
         return Err("unreadable table constraint".into());
     };
@@ -503,7 +509,8 @@ fn index_element(c: Cursor) -> Result<(String, String), String> {
         let close = c.matching_close(i + 1).ok_or_else(unreadable)?;
         return Ok((c.text(0, close + 1).to_string(), last));
     }
-    if i == 0 {
+    // A column is followed only by its options (`COLLATE`, an opclass, `DESC`, `NULLS LAST`).
+    if i == 0 && c.toks.get(1).is_none_or(Tok::is_word) {
         return Ok((last.clone(), last));
     }
     Err(unreadable())
@@ -711,11 +718,13 @@ fn alter(mut c: Cursor) -> Recognised {
     }])
 }
 
-/// The first few words of an action, lower case, for descriptions.
+/// The first few words of an action, lower case, for descriptions (up to
+/// an `IF [NOT] EXISTS`, which the idempotency verdict already reflects).
 fn leading_words(c: Cursor) -> String {
     c.toks
         .iter()
         .take(4)
+        .take_while(|t| !t.is_kw("if"))
         .map_while(|t| match &t.token {
             Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_lowercase()),
             Token::Word(w) => Some(w.value.clone()),
@@ -958,7 +967,7 @@ fn drop(mut c: Cursor) -> Recognised {
     for mut part in c.rest().split_commas() {
         let table = part
             .qualified_name()
-            .ok_or_else(|| format!("DROP without a readable name ({})", part.all_text()))?;
+            .ok_or("DROP without a readable name")?;
         ops.push(match dropped {
             Dropped::Table => OpKind::DropTable { table, if_exists },
             Dropped::View { materialized } => OpKind::DropView {
@@ -1043,7 +1052,7 @@ fn timescale_calls(c: Cursor) -> Vec<OpKind> {
                 target = arg
                     .peek()
                     .and_then(Tok::string_value)
-                    .map(|s| s.to_ascii_lowercase())
+                    .map(regclass_name)
                     .unwrap_or_default();
             }
         }
@@ -1062,4 +1071,890 @@ fn is_true(t: &Tok) -> bool {
                 .iter()
                 .any(|v| s.eq_ignore_ascii_case(v))
         })
+}
+
+/// A relation named in a string (`'platform.events'`, `'"Metrics"'`), with
+/// the identifier rules Postgres applies when it casts it to `regclass`.
+fn regclass_name(s: &str) -> String {
+    s.trim()
+        .split('.')
+        .map(
+            |part| match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                Some(quoted) => quoted.to_string(),
+                None => part.to_ascii_lowercase(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse_sql, SqlStatement};
+    use crate::model::facts::{
+        ColumnDef, ConstraintKind, ForeignKeyDef, IndexDef, OpKind, Span, TableName,
+    };
+
+    /// The kinds of every statement, asserting none is unreadable.
+    fn kinds(sql: &str) -> Vec<OpKind> {
+        let got = parse_sql(sql);
+        assert!(got.iter().all(|s| s.unreadable.is_none()), "{got:#?}");
+        got.into_iter().filter_map(|s| s.kind).collect()
+    }
+
+    fn one(sql: &str) -> OpKind {
+        let mut all = kinds(sql);
+        assert_eq!(all.len(), 1, "{all:#?}");
+        all.remove(0)
+    }
+
+    fn unreadable(sql: &str) -> Option<String> {
+        match parse_sql(sql).as_slice() {
+            [SqlStatement {
+                kind: None,
+                unreadable,
+                ..
+            }] => unreadable.clone(),
+            other => panic!("{other:#?}"),
+        }
+    }
+
+    /// The byte range of the `nth` occurrence of `needle` in `sql`.
+    fn at(sql: &str, needle: &str, nth: usize) -> Span {
+        let start = sql
+            .match_indices(needle)
+            .nth(nth)
+            .map_or(usize::MAX, |(i, _)| i);
+        start..start.saturating_add(needle.len())
+    }
+
+    fn table(sql: &str, written: &str, schema: Option<&str>, name: &str) -> TableName {
+        TableName {
+            schema: schema.map(str::to_string),
+            name: name.to_string(),
+            span: at(sql, written, 0),
+        }
+    }
+
+    fn other(what: &str, idempotent: bool) -> OpKind {
+        OpKind::OtherDdl {
+            what: what.into(),
+            idempotent,
+        }
+    }
+
+    fn column(sql: &str, def: &str, name: &str, written_type: &str, pg_type: &str) -> ColumnDef {
+        let span = at(sql, def, 0);
+        ColumnDef {
+            name: name.into(),
+            name_span: span.start..span.start + def.find(' ').unwrap_or(def.len()),
+            span,
+            written_type: written_type.into(),
+            pg_type: Some(pg_type.into()),
+            null: None,
+            default: None,
+            primary_key: false,
+            references: None,
+            implicit: false,
+        }
+    }
+
+    #[test]
+    fn create_table_columns_with_types_and_column_constraints() {
+        let sql = r#"CREATE UNLOGGED TABLE IF NOT EXISTS "Audit"."Log" (
+  id bigserial PRIMARY KEY,
+  note text COLLATE "C" NOT NULL,
+  amount NUMERIC (10, 2) DEFAULT 0.0 CHECK (amount >= 0),
+  tags text[] DEFAULT '{}'::text[] NOT NULL,
+  at TIMESTAMP(0) WITHOUT TIME ZONE DEFAULT now() NULL,
+  email citext CONSTRAINT log_email_key UNIQUE,
+  code int GENERATED ALWAYS AS IDENTITY,
+  total numeric GENERATED ALWAYS AS (amount * 2) STORED,
+  parent_id bigint CONSTRAINT log_parent_fk REFERENCES "Audit"."Log" ON DELETE SET NULL ON UPDATE NO ACTION,
+  label public.citext DEFAULT coalesce(current_setting('app.label', true), 'x')
+)"#;
+        let expected = OpKind::CreateTable {
+            table: table(sql, "\"Audit\".\"Log\"", Some("Audit"), "Log"),
+            if_not_exists: true,
+            columns: vec![
+                ColumnDef {
+                    null: Some(false),
+                    primary_key: true,
+                    ..column(sql, "id bigserial PRIMARY KEY", "id", "bigserial", "bigserial")
+                },
+                ColumnDef {
+                    null: Some(false),
+                    ..column(sql, "note text COLLATE \"C\" NOT NULL", "note", "text", "text")
+                },
+                ColumnDef {
+                    default: Some("0.0".into()),
+                    ..column(
+                        sql,
+                        "amount NUMERIC (10, 2) DEFAULT 0.0 CHECK (amount >= 0)",
+                        "amount",
+                        "NUMERIC (10, 2)",
+                        "numeric(10,2)",
+                    )
+                },
+                ColumnDef {
+                    null: Some(false),
+                    default: Some("'{}'::text[]".into()),
+                    ..column(
+                        sql,
+                        "tags text[] DEFAULT '{}'::text[] NOT NULL",
+                        "tags",
+                        "text[]",
+                        "text[]",
+                    )
+                },
+                ColumnDef {
+                    null: Some(true),
+                    default: Some("now()".into()),
+                    ..column(
+                        sql,
+                        "at TIMESTAMP(0) WITHOUT TIME ZONE DEFAULT now() NULL",
+                        "at",
+                        "TIMESTAMP(0) WITHOUT TIME ZONE",
+                        "timestamp(0) without time zone",
+                    )
+                },
+                column(
+                    sql,
+                    "email citext CONSTRAINT log_email_key UNIQUE",
+                    "email",
+                    "citext",
+                    "citext",
+                ),
+                ColumnDef {
+                    null: Some(false),
+                    ..column(sql, "code int GENERATED ALWAYS AS IDENTITY", "code", "int", "int")
+                },
+                column(
+                    sql,
+                    "total numeric GENERATED ALWAYS AS (amount * 2) STORED",
+                    "total",
+                    "numeric",
+                    "numeric",
+                ),
+                ColumnDef {
+                    references: Some(ForeignKeyDef {
+                        table: TableName {
+                            schema: Some("Audit".into()),
+                            name: "Log".into(),
+                            span: at(sql, "\"Audit\".\"Log\"", 1),
+                        },
+                        columns: vec![],
+                        name: Some("log_parent_fk".into()),
+                        on_delete: Some("set null".into()),
+                        on_update: Some("no action".into()),
+                    }),
+                    ..column(
+                        sql,
+                        "parent_id bigint CONSTRAINT log_parent_fk REFERENCES \"Audit\".\"Log\" ON DELETE SET NULL ON UPDATE NO ACTION",
+                        "parent_id",
+                        "bigint",
+                        "bigint",
+                    )
+                },
+                ColumnDef {
+                    default: Some("coalesce(current_setting('app.label', true), 'x')".into()),
+                    ..column(
+                        sql,
+                        "label public.citext DEFAULT coalesce(current_setting('app.label', true), 'x')",
+                        "label",
+                        "public.citext",
+                        "public.citext",
+                    )
+                },
+            ],
+            constraints: vec![
+                (None, ConstraintKind::Check("amount >= 0".into())),
+                (
+                    Some("log_email_key".into()),
+                    ConstraintKind::Unique(vec!["email".into()]),
+                ),
+            ],
+        };
+        assert_eq!(one(sql), expected);
+    }
+
+    #[test]
+    fn create_table_table_constraints() {
+        let sql = "create table bookings (
+            id uuid, room_id uuid, during tstzrange, org_id uuid, kind text,
+            CONSTRAINT bookings_pkey PRIMARY KEY (id),
+            UNIQUE NULLS NOT DISTINCT (org_id, kind),
+            FOREIGN KEY (org_id, room_id) REFERENCES platform.rooms (org_id, id) MATCH FULL ON DELETE CASCADE,
+            CONSTRAINT kind_present CHECK (kind <> ''),
+            CONSTRAINT no_overlap EXCLUDE USING gist (room_id WITH =, during WITH &&) WHERE (kind = 'hold')
+        )";
+        let OpKind::CreateTable { constraints, .. } = one(sql) else {
+            panic!("not a table");
+        };
+        assert_eq!(
+            constraints,
+            vec![
+                (
+                    Some("bookings_pkey".into()),
+                    ConstraintKind::PrimaryKey(vec!["id".into()])
+                ),
+                (
+                    None,
+                    ConstraintKind::Unique(vec!["org_id".into(), "kind".into()])
+                ),
+                (
+                    None,
+                    ConstraintKind::ForeignKey {
+                        columns: vec!["org_id".into(), "room_id".into()],
+                        references: ForeignKeyDef {
+                            table: table(sql, "platform.rooms", Some("platform"), "rooms"),
+                            columns: vec!["org_id".into(), "id".into()],
+                            name: None,
+                            on_delete: Some("cascade".into()),
+                            on_update: None,
+                        },
+                    }
+                ),
+                (
+                    Some("kind_present".into()),
+                    ConstraintKind::Check("kind <> ''".into())
+                ),
+                (
+                    Some("no_overlap".into()),
+                    ConstraintKind::Exclude(
+                        "USING gist (room_id WITH =, during WITH &&) WHERE (kind = 'hold')".into()
+                    )
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn create_table_forms_without_a_full_column_list() {
+        let sql = "CREATE TEMP TABLE t2 AS SELECT * FROM t1;
+CREATE TABLE t3 (a, b) AS SELECT 1, 2;
+CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE t4 (LIKE t1 INCLUDING ALL, extra int);
+CREATE TABLE t5 OF mytype;
+CREATE TABLE t6 ();";
+        let created: Vec<(String, Vec<String>)> = kinds(sql)
+            .into_iter()
+            .map(|k| match k {
+                OpKind::CreateTable { table, columns, .. } => {
+                    (table.name, columns.into_iter().map(|c| c.name).collect())
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            created,
+            vec![
+                ("t2".into(), vec![]),
+                ("t3".into(), names(&["a", "b"])),
+                ("m_2024".into(), vec![]),
+                ("t4".into(), names(&["extra"])),
+                ("t5".into(), vec![]),
+                ("t6".into(), vec![]),
+            ]
+        );
+        let OpKind::CreateTable { columns, .. } = one("CREATE TABLE t3 (a) AS SELECT 1") else {
+            panic!("not a table");
+        };
+        assert_eq!(columns[0].pg_type, None);
+    }
+
+    #[test]
+    fn unreadable_create_table() {
+        assert_eq!(
+            unreadable("CREATE TABLE").as_deref(),
+            Some("CREATE TABLE without a readable table name")
+        );
+        assert_eq!(
+            unreadable("CREATE TABLE t (a int").as_deref(),
+            Some("CREATE TABLE with an unclosed column list")
+        );
+        assert_eq!(
+            unreadable("CREATE TABLE t (a)").as_deref(),
+            Some("column a without a type")
+        );
+        assert_eq!(
+            unreadable("CREATE TABLE t").as_deref(),
+            Some("CREATE TABLE without a readable column list")
+        );
+        assert_eq!(
+            unreadable("CREATE TABLE t (a int, FOREIGN KEY (a) o (id))").as_deref(),
+            Some("FOREIGN KEY without REFERENCES")
+        );
+        assert_eq!(
+            unreadable("CREATE TABLE t (a int, PRIMARY KEY (lower(a)))").as_deref(),
+            Some("unreadable column list (lower(a))")
+        );
+        // A named constraint of an unknown form is skipped, not fatal.
+        let OpKind::CreateTable {
+            columns,
+            constraints,
+            ..
+        } = one("CREATE TABLE t (a int, CONSTRAINT a_nn NOT NULL a)")
+        else {
+            panic!("not a table");
+        };
+        assert_eq!((columns.len(), constraints.len()), (1, 0));
+        assert_eq!(
+            one("ALTER TABLE t ADD CONSTRAINT a_nn NOT NULL a"),
+            other("alter table t add constraint a_nn not null a", false)
+        );
+    }
+
+    #[test]
+    fn create_views() {
+        let sql = "CREATE OR REPLACE VIEW active_users (id, \"E-mail\") AS SELECT id, email FROM users;
+CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuous) AS SELECT 1 WITH NO DATA";
+        assert_eq!(
+            kinds(sql),
+            vec![
+                OpKind::CreateView {
+                    table: table(sql, "active_users", None, "active_users"),
+                    materialized: false,
+                    if_not_exists: false,
+                    or_replace: true,
+                    columns: vec!["id".into(), "E-mail".into()],
+                },
+                OpKind::CreateView {
+                    table: table(sql, "metrics.hourly", Some("metrics"), "hourly"),
+                    materialized: true,
+                    if_not_exists: true,
+                    or_replace: false,
+                    columns: vec![],
+                },
+            ]
+        );
+        assert_eq!(
+            unreadable("CREATE VIEW (a) AS SELECT 1").as_deref(),
+            Some("CREATE VIEW without a readable name")
+        );
+    }
+
+    #[test]
+    fn alter_table_column_actions_one_statement_each() {
+        let sql = "ALTER TABLE IF EXISTS ONLY public.users
+  ADD COLUMN IF NOT EXISTS age int NOT NULL DEFAULT 0,
+  ADD nickname varchar(40),
+  DROP COLUMN IF EXISTS legacy CASCADE,
+  DROP old_flag,
+  ALTER COLUMN name TYPE varchar(100) USING name::varchar(100),
+  ALTER score SET DATA TYPE double precision,
+  ALTER email SET NOT NULL,
+  ALTER COLUMN bio DROP NOT NULL,
+  ALTER COLUMN status SET DEFAULT 'active',
+  ALTER COLUMN status DROP DEFAULT,
+  ALTER COLUMN x SET STATISTICS 100";
+        let got = parse_sql(sql);
+        assert_eq!(got.len(), 11);
+        assert!(got.iter().all(|s| s.span == (0..sql.len())));
+        let users = table(sql, "public.users", Some("public"), "users");
+        type Change = (Option<Option<String>>, Option<bool>, Option<Option<String>>);
+        let modify =
+            |col: &str, nth: usize, (pg_type, null, default): Change| OpKind::ModifyColumn {
+                table: users.clone(),
+                column: col.into(),
+                column_span: at(sql, col, nth),
+                written_type: pg_type.clone().flatten(),
+                pg_type,
+                null,
+                default,
+                references: None,
+            };
+        let expected = vec![
+            OpKind::AddColumn {
+                table: users.clone(),
+                column: ColumnDef {
+                    null: Some(false),
+                    default: Some("0".into()),
+                    ..column(sql, "age int NOT NULL DEFAULT 0", "age", "int", "int")
+                },
+                if_not_exists: true,
+            },
+            OpKind::AddColumn {
+                table: users.clone(),
+                column: column(
+                    sql,
+                    "nickname varchar(40)",
+                    "nickname",
+                    "varchar(40)",
+                    "varchar(40)",
+                ),
+                if_not_exists: false,
+            },
+            OpKind::RemoveColumn {
+                table: users.clone(),
+                column: "legacy".into(),
+                column_span: at(sql, "legacy", 0),
+                if_exists: true,
+            },
+            OpKind::RemoveColumn {
+                table: users.clone(),
+                column: "old_flag".into(),
+                column_span: at(sql, "old_flag", 0),
+                if_exists: false,
+            },
+            modify("name", 1, (Some(Some("varchar(100)".into())), None, None)),
+            modify(
+                "score",
+                0,
+                (Some(Some("double precision".into())), None, None),
+            ),
+            modify("email", 0, (None, Some(false), None)),
+            modify("bio", 0, (None, Some(true), None)),
+            modify("status", 0, (None, None, Some(Some("'active'".into())))),
+            modify("status", 1, (None, None, Some(None))),
+            other(
+                "alter table public.users alter column x set statistics",
+                true,
+            ),
+        ];
+        assert_eq!(
+            got.into_iter().filter_map(|s| s.kind).collect::<Vec<_>>(),
+            expected
+        );
+    }
+
+    #[test]
+    fn alter_table_constraints() {
+        let sql = "ALTER TABLE users
+  ADD CONSTRAINT users_age_check CHECK (age >= 0) NOT VALID,
+  ADD PRIMARY KEY (id),
+  ADD UNIQUE (email),
+  ADD CONSTRAINT users_org_fkey FOREIGN KEY (org_id) REFERENCES orgs ON DELETE CASCADE,
+  ADD CONSTRAINT no_overlap EXCLUDE USING gist (room WITH =),
+  DROP CONSTRAINT IF EXISTS old_check,
+  DROP CONSTRAINT other_check,
+  ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx";
+        let users = table(sql, "users", None, "users");
+        let add = |name: Option<&str>, kind| OpKind::CreateConstraint {
+            table: users.clone(),
+            name: name.map(str::to_string),
+            kind,
+            if_not_exists: false,
+        };
+        assert_eq!(
+            kinds(sql),
+            vec![
+                add(
+                    Some("users_age_check"),
+                    ConstraintKind::Check("age >= 0".into())
+                ),
+                add(None, ConstraintKind::PrimaryKey(vec!["id".into()])),
+                add(None, ConstraintKind::Unique(vec!["email".into()])),
+                add(
+                    Some("users_org_fkey"),
+                    ConstraintKind::ForeignKey {
+                        columns: vec!["org_id".into()],
+                        references: ForeignKeyDef {
+                            table: table(sql, "orgs", None, "orgs"),
+                            columns: vec![],
+                            name: Some("users_org_fkey".into()),
+                            on_delete: Some("cascade".into()),
+                            on_update: None,
+                        },
+                    }
+                ),
+                add(
+                    Some("no_overlap"),
+                    ConstraintKind::Exclude("USING gist (room WITH =)".into())
+                ),
+                OpKind::DropConstraint {
+                    table: users.clone(),
+                    name: "old_check".into(),
+                    if_exists: true,
+                },
+                OpKind::DropConstraint {
+                    table: users.clone(),
+                    name: "other_check".into(),
+                    if_exists: false,
+                },
+                other(
+                    "alter table users add constraint users_email_key unique using index users_email_idx",
+                    false
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn added_column_with_its_own_constraints() {
+        let sql = "ALTER TABLE users ADD COLUMN IF NOT EXISTS slug text UNIQUE CHECK (slug <> '') REFERENCES slugs (value)";
+        let users = table(sql, "users", None, "users");
+        assert_eq!(
+            kinds(sql),
+            vec![
+                OpKind::AddColumn {
+                    table: users.clone(),
+                    column: ColumnDef {
+                        references: Some(ForeignKeyDef {
+                            table: table(sql, "slugs", None, "slugs"),
+                            columns: vec!["value".into()],
+                            name: None,
+                            on_delete: None,
+                            on_update: None,
+                        }),
+                        ..column(
+                            sql,
+                            "slug text UNIQUE CHECK (slug <> '') REFERENCES slugs (value)",
+                            "slug",
+                            "text",
+                            "text"
+                        )
+                    },
+                    if_not_exists: true,
+                },
+                OpKind::CreateConstraint {
+                    table: users.clone(),
+                    name: None,
+                    kind: ConstraintKind::Unique(vec!["slug".into()]),
+                    if_not_exists: true,
+                },
+                OpKind::CreateConstraint {
+                    table: users,
+                    name: None,
+                    kind: ConstraintKind::Check("slug <> ''".into()),
+                    if_not_exists: true,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn renames_and_schema_moves() {
+        let sql = "ALTER TABLE platform.users RENAME TO accounts;
+ALTER TABLE users RENAME COLUMN a TO b;
+ALTER TABLE \"Users\" RENAME c TO \"D\";
+ALTER TABLE users SET SCHEMA archive;
+ALTER TABLE users RENAME CONSTRAINT x TO y;
+ALTER VIEW v RENAME TO w;
+ALTER MATERIALIZED VIEW IF EXISTS mv SET SCHEMA reporting;
+ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index";
+        let plain = |n: usize| TableName {
+            schema: None,
+            name: "users".into(),
+            span: at(sql, "users", n),
+        };
+        assert_eq!(
+            kinds(sql),
+            vec![
+                OpKind::RenameTable {
+                    from: table(sql, "platform.users", Some("platform"), "users"),
+                    to: table(sql, "accounts", Some("platform"), "accounts"),
+                },
+                OpKind::RenameColumn {
+                    table: plain(1),
+                    from: "a".into(),
+                    to: "b".into(),
+                },
+                OpKind::RenameColumn {
+                    table: table(sql, "\"Users\"", None, "Users"),
+                    from: "c".into(),
+                    to: "D".into(),
+                },
+                OpKind::RenameTable {
+                    from: plain(2),
+                    to: TableName {
+                        schema: Some("archive".into()),
+                        name: "users".into(),
+                        span: at(sql, "archive", 0),
+                    },
+                },
+                other("alter table users rename constraint x to y", false),
+                OpKind::RenameTable {
+                    from: table(sql, "v RENAME", None, "v").with_len(1),
+                    to: table(sql, "w;", None, "w").with_len(1),
+                },
+                OpKind::RenameTable {
+                    from: table(sql, "mv", None, "mv"),
+                    to: table(sql, "reporting", Some("reporting"), "mv"),
+                },
+                other(
+                    "alter index users_email_idx rename to users_email_index",
+                    true
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn other_alter_table_actions_are_safe_ddl() {
+        let sql = "ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE users OWNER TO app;
+ALTER TABLE conditions SET (timescaledb.compress, timescaledb.compress_segmentby = 'device_id');
+ALTER TABLE users ALTER CONSTRAINT users_org_fkey DEFERRABLE;
+ALTER TABLE users VALIDATE CONSTRAINT users_age_check";
+        assert_eq!(
+            kinds(sql),
+            vec![
+                other("alter table users enable row level security", true),
+                other("alter table users owner to app", true),
+                other("alter table conditions set", true),
+                other(
+                    "alter table users alter constraint users_org_fkey deferrable",
+                    true
+                ),
+                other(
+                    "alter table users validate constraint users_age_check",
+                    true
+                ),
+            ]
+        );
+        assert_eq!(
+            unreadable("ALTER TABLE users").as_deref(),
+            Some("ALTER TABLE without an action")
+        );
+        assert_eq!(
+            unreadable("ALTER TABLE users ADD COLUMN").as_deref(),
+            Some("column definition without a name")
+        );
+        assert_eq!(
+            unreadable("ALTER TABLE users ADD x int,").as_deref(),
+            Some("ALTER TABLE with an empty action")
+        );
+    }
+
+    #[test]
+    fn create_index_forms() {
+        let sql = "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON ONLY platform.users USING btree (lower(email)) INCLUDE (id) WHERE deleted_at IS NULL";
+        assert_eq!(
+            one(sql),
+            OpKind::CreateIndex {
+                index: IndexDef {
+                    table: table(sql, "platform.users", Some("platform"), "users"),
+                    name: "users_email_idx".into(),
+                    columns: vec!["lower(email)".into()],
+                    unique: true,
+                    where_clause: Some("deleted_at IS NULL".into()),
+                    concurrently: true,
+                    using: Some("btree".into()),
+                },
+                if_not_exists: true,
+            }
+        );
+    }
+
+    #[test]
+    fn create_index_default_names_follow_postgres() {
+        let name_and_columns = |sql: &str| match one(sql) {
+            OpKind::CreateIndex { index, .. } => (index.name, index.columns),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            name_and_columns(
+                "CREATE INDEX ON events (org_id, (payload->>'kind'), lower(name) text_pattern_ops DESC NULLS LAST, (created_at::date), public.f(x))"
+            ),
+            (
+                "events_org_id_expr_lower_created_at_f_idx".to_string(),
+                vec![
+                    "org_id".to_string(),
+                    "(payload->>'kind')".into(),
+                    "lower(name)".into(),
+                    "(created_at::date)".into(),
+                    "public.f(x)".into(),
+                ]
+            )
+        );
+        assert_eq!(
+            name_and_columns("create unique index on s.\"Tags\" (\"Name\")").0,
+            "Tags_Name_idx"
+        );
+        assert_eq!(
+            name_and_columns(
+                "CREATE INDEX ON a_very_long_table_name_that_goes_on_and_on_forever (some_really_long_column_name, another_long_column)"
+            )
+            .0,
+            "a_very_long_table_name_that_g_some_really_long_column_name__idx"
+        );
+        assert_eq!(
+            name_and_columns("CREATE INDEX ON t USING gin ((data -> 'tags'))").0,
+            "t_expr_idx"
+        );
+        assert_eq!(
+            unreadable("CREATE INDEX idx ON t").as_deref(),
+            Some("CREATE INDEX without a column list")
+        );
+        assert_eq!(
+            unreadable("CREATE INDEX idx").as_deref(),
+            Some("CREATE INDEX without ON table")
+        );
+        assert_eq!(
+            unreadable("CREATE INDEX i ON t (a + b)").as_deref(),
+            Some("unreadable index element (a + b)")
+        );
+    }
+
+    #[test]
+    fn drops_give_one_op_per_name() {
+        let sql = "DROP TABLE IF EXISTS a, s.b CASCADE;
+DROP VIEW v;
+DROP MATERIALIZED VIEW IF EXISTS s.mv;
+DROP INDEX CONCURRENTLY IF EXISTS platform.users_email_idx;
+DROP INDEX users_name_idx RESTRICT;
+DROP FOREIGN TABLE ft";
+        assert_eq!(
+            kinds(sql),
+            vec![
+                OpKind::DropTable {
+                    table: table(sql, "a,", None, "a").with_len(1),
+                    if_exists: true,
+                },
+                OpKind::DropTable {
+                    table: table(sql, "s.b", Some("s"), "b"),
+                    if_exists: true,
+                },
+                OpKind::DropView {
+                    table: table(sql, "v;", None, "v").with_len(1),
+                    materialized: false,
+                    if_exists: false,
+                },
+                OpKind::DropView {
+                    table: table(sql, "s.mv", Some("s"), "mv"),
+                    materialized: true,
+                    if_exists: true,
+                },
+                OpKind::DropIndex {
+                    table: None,
+                    schema: Some("platform".into()),
+                    name: "users_email_idx".into(),
+                    if_exists: true,
+                },
+                OpKind::DropIndex {
+                    table: None,
+                    schema: None,
+                    name: "users_name_idx".into(),
+                    if_exists: false,
+                },
+                OpKind::DropTable {
+                    table: table(sql, "ft", None, "ft"),
+                    if_exists: false,
+                },
+            ]
+        );
+        assert_eq!(
+            unreadable("DROP TABLE").as_deref(),
+            Some("DROP without a readable name")
+        );
+    }
+
+    trait WithLen {
+        fn with_len(self, len: usize) -> Self;
+    }
+
+    impl WithLen for TableName {
+        fn with_len(mut self, len: usize) -> Self {
+            self.span = self.span.start..self.span.start + len;
+            self
+        }
+    }
+
+    #[test]
+    fn other_ddl_and_its_idempotency() {
+        let sql = r#"CREATE EXTENSION IF NOT EXISTS citext;
+CREATE EXTENSION "uuid-ossp" WITH SCHEMA public;
+CREATE SCHEMA IF NOT EXISTS platform AUTHORIZATION app;
+CREATE SCHEMA AUTHORIZATION app;
+CREATE OR REPLACE FUNCTION platform.set_updated_at() RETURNS trigger AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$ LANGUAGE plpgsql;
+CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE PROCEDURE p() LANGUAGE sql AS $$ CREATE TABLE never_run (a int) $$;
+CREATE TYPE mood AS ENUM ('happy', 'sad');
+CREATE TRIGGER set_updated_at BEFORE UPDATE ON platform.events FOR EACH ROW EXECUTE FUNCTION platform.set_updated_at();
+CREATE OR REPLACE TRIGGER audit AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION audit();
+CREATE SEQUENCE IF NOT EXISTS order_seq START 1000;
+CREATE POLICY tenant_isolation ON events USING (org_id = current_setting('app.org')::uuid);
+CREATE DOMAIN email AS citext CHECK (VALUE ~ '@');
+DROP TYPE IF EXISTS mood;
+DROP FUNCTION platform.set_updated_at();
+DROP TRIGGER IF EXISTS set_updated_at ON platform.events;
+DROP POLICY tenant_isolation ON events;
+DROP EXTENSION IF EXISTS citext CASCADE;
+ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh';
+ALTER TYPE mood ADD VALUE 'meh' BEFORE 'sad';
+ALTER TYPE mood RENAME VALUE 'meh' TO 'fine';
+ALTER SEQUENCE order_seq RESTART WITH 1;
+ALTER DEFAULT PRIVILEGES IN SCHEMA platform GRANT SELECT ON TABLES TO reader;
+ALTER ROLE app SET search_path = platform"#;
+        assert_eq!(
+            kinds(sql),
+            vec![
+                other("create extension citext", true),
+                other("create extension uuid-ossp", false),
+                other("create schema platform", true),
+                other("create schema app", false),
+                other("create function platform.set_updated_at", true),
+                other("create function f", false),
+                other("create procedure p", false),
+                other("create type mood", false),
+                other("create trigger set_updated_at on platform.events", false),
+                other("create trigger audit on events", true),
+                other("create sequence order_seq", true),
+                other("create policy tenant_isolation on events", false),
+                other("create domain email", false),
+                other("drop type mood", true),
+                other("drop function platform.set_updated_at", false),
+                other("drop trigger set_updated_at on platform.events", true),
+                other("drop policy tenant_isolation on events", false),
+                other("drop extension citext", true),
+                other("alter type mood add value", true),
+                other("alter type mood add value", false),
+                other("alter type mood rename value", false),
+                other("alter sequence order_seq restart with", true),
+            ]
+        );
+    }
+
+    #[test]
+    fn timescale_calls() {
+        let sql = r#"SELECT create_hypertable('conditions', 'time');
+SELECT create_hypertable('conditions', by_range('time', INTERVAL '1 day'), if_not_exists => true);
+SELECT * FROM create_hypertable('platform."Metrics"', 'ts', chunk_time_interval => INTERVAL '1 day', if_not_exists := 'true');
+SELECT add_retention_policy('conditions', INTERVAL '30 days', if_not_exists => TRUE);
+SELECT add_compression_policy('conditions', INTERVAL '7d');
+SELECT add_continuous_aggregate_policy('conditions_daily', start_offset => NULL, end_offset => INTERVAL '1 h', schedule_interval => INTERVAL '1 h', if_not_exists => false);
+SELECT remove_retention_policy('conditions', if_exists => true);
+SELECT set_chunk_time_interval('conditions', INTERVAL '24 hours')"#;
+        assert_eq!(
+            kinds(sql),
+            vec![
+                other("create hypertable conditions", false),
+                other("create hypertable conditions", true),
+                other("create hypertable platform.Metrics", true),
+                other("add retention policy conditions", true),
+                other("add compression policy conditions", false),
+                other("add continuous aggregate policy conditions_daily", false),
+                other("remove retention policy conditions", true),
+            ]
+        );
+    }
+
+    #[test]
+    fn type_normalisation() {
+        let ty = |written: &str| match one(&format!("ALTER TABLE t ADD c {written}")) {
+            OpKind::AddColumn { column, .. } => (column.written_type, column.pg_type),
+            other => panic!("{other:?}"),
+        };
+        for (written, pg) in [
+            ("VARCHAR(255)", "varchar(255)"),
+            ("character  varying ( 40 )", "character varying(40)"),
+            ("timestamp with time zone", "timestamp with time zone"),
+            (
+                "TIMESTAMP (6) WITH TIME ZONE",
+                "timestamp(6) with time zone",
+            ),
+            ("text []", "text[]"),
+            ("int[][]", "int[][]"),
+            ("numeric(10, 2)", "numeric(10,2)"),
+            ("\"MyEnum\"", "MyEnum"),
+            ("public.\"Status\"[]", "public.Status[]"),
+            ("geometry(Point, 4326)", "geometry(point,4326)"),
+            ("vector(1536)", "vector(1536)"),
+            ("double precision", "double precision"),
+        ] {
+            assert_eq!(ty(written), (written.to_string(), Some(pg.to_string())));
+        }
+    }
 }

@@ -524,3 +524,484 @@ fn looks_like_modelled_ddl(sql: &str) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_sql;
+    use super::looks_like_modelled_ddl;
+    use crate::model::facts::{ConstraintKind, OpKind};
+
+    /// (statement text, guarded, what it is in short, unreadable reason).
+    fn summary(sql: &str) -> Vec<(&str, bool, String, Option<String>)> {
+        parse_sql(sql)
+            .into_iter()
+            .map(|s| {
+                let what = match &s.kind {
+                    None => "-".to_string(),
+                    Some(OpKind::OtherDdl { what, idempotent }) => {
+                        format!("{what} (idempotent: {idempotent})")
+                    }
+                    Some(OpKind::CreateConstraint {
+                        name,
+                        if_not_exists,
+                        ..
+                    }) => format!(
+                        "add constraint {} (if_not_exists: {if_not_exists})",
+                        name.as_deref().unwrap_or("?")
+                    ),
+                    Some(other) => format!("{other:?}")
+                        .split([' ', '{'])
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                };
+                (
+                    sql.get(s.span).unwrap_or("<bad span>"),
+                    s.guarded,
+                    what,
+                    s.unreadable,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn if_not_exists_on_the_catalog_guards_the_then_branch_only() {
+        let sql = "DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'mood') THEN
+    CREATE TYPE mood AS ENUM ('happy', 'sad');
+  ELSE
+    ALTER TABLE t ADD COLUMN x int;
+  END IF;
+  ALTER TABLE t ADD CONSTRAINT unguarded CHECK (a > 0);
+END $$;";
+        assert_eq!(
+            summary(sql),
+            vec![
+                (
+                    "CREATE TYPE mood AS ENUM ('happy', 'sad')",
+                    true,
+                    "create type mood (idempotent: true)".to_string(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD COLUMN x int",
+                    false,
+                    "AddColumn".into(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD CONSTRAINT unguarded CHECK (a > 0)",
+                    false,
+                    "add constraint unguarded (if_not_exists: false)".into(),
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn guarded_constraint_gets_if_not_exists() {
+        let sql = "DO $$ BEGIN IF NOT EXISTS (SELECT conname FROM pg_catalog.pg_constraint WHERE conname = 'c') THEN ALTER TABLE ONLY s.t ADD CONSTRAINT c UNIQUE (a); END IF; END; $$";
+        let got = parse_sql(sql);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].guarded);
+        let Some(OpKind::CreateConstraint {
+            table,
+            name,
+            kind,
+            if_not_exists,
+        }) = &got[0].kind
+        else {
+            panic!("{got:?}");
+        };
+        assert_eq!(&sql[table.span.clone()], "s.t");
+        assert_eq!(name.as_deref(), Some("c"));
+        assert_eq!(kind, &ConstraintKind::Unique(vec!["a".into()]));
+        assert!(if_not_exists);
+    }
+
+    #[test]
+    fn other_guard_shapes() {
+        let sql = "DO $do$
+DECLARE n integer;
+BEGIN
+  SELECT count(*) INTO n FROM pg_indexes WHERE indexname = 'i';
+  IF n = 0 THEN
+    EXECUTE 'CREATE INDEX i ON t (a) WHERE b = ''x''';
+  END IF;
+  PERFORM 1 FROM pg_constraint WHERE conname = 'c';
+  IF NOT FOUND THEN
+    ALTER TABLE t ADD CONSTRAINT c UNIQUE (a);
+  END IF;
+  IF to_regclass('public.legacy') IS NOT NULL THEN
+    DROP TABLE legacy;
+    CREATE TABLE not_guarded (a int);
+  END IF;
+  IF (SELECT count(*) FROM information_schema.columns WHERE column_name = 'z') = 0 THEN
+    ALTER TABLE t ADD z int;
+  END IF;
+  IF to_regclass('public.fresh') IS NULL AND current_setting('app.env') <> 'test' THEN
+    CREATE TABLE fresh (a int);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'x') OR random() > 0.5 THEN
+    CREATE TABLE x (a int);
+  END IF;
+  IF NOT EXISTS (SELECT id FROM users WHERE admin) THEN
+    CREATE TABLE y (a int);
+  END IF;
+END
+$do$ LANGUAGE plpgsql;";
+        assert_eq!(
+            summary(sql),
+            vec![
+                (
+                    "CREATE INDEX i ON t (a) WHERE b = ''x''",
+                    true,
+                    "CreateIndex".to_string(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD CONSTRAINT c UNIQUE (a)",
+                    true,
+                    "add constraint c (if_not_exists: true)".into(),
+                    None
+                ),
+                ("DROP TABLE legacy", true, "DropTable".into(), None),
+                (
+                    "CREATE TABLE not_guarded (a int)",
+                    false,
+                    "CreateTable".into(),
+                    None
+                ),
+                ("ALTER TABLE t ADD z int", true, "AddColumn".into(), None),
+                (
+                    "CREATE TABLE fresh (a int)",
+                    true,
+                    "CreateTable".into(),
+                    None
+                ),
+                ("CREATE TABLE x (a int)", false, "CreateTable".into(), None),
+                ("CREATE TABLE y (a int)", false, "CreateTable".into(), None),
+            ]
+        );
+        let Some(OpKind::CreateIndex { index, .. }) = &parse_sql(sql)[0].kind else {
+            panic!("no index");
+        };
+        assert_eq!(index.where_clause.as_deref(), Some("b = 'x'"));
+        assert_eq!(&sql[index.table.span.clone()], "t");
+    }
+
+    #[test]
+    fn exception_handlers_that_swallow_duplicates() {
+        let sql = "DO $$ BEGIN
+  CREATE TYPE status AS ENUM ('a');
+EXCEPTION
+  WHEN duplicate_object THEN null;
+END $$;
+DO $$ BEGIN
+  ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES o (id);
+EXCEPTION
+  WHEN duplicate_object THEN RAISE EXCEPTION 'boom';
+END $$;
+DO $$ BEGIN
+  ALTER TABLE t ADD CONSTRAINT fk2 FOREIGN KEY (a) REFERENCES o (id);
+EXCEPTION
+  WHEN others THEN RAISE NOTICE 'skipping: %', SQLERRM;
+END $$;
+DO $$ BEGIN
+  ALTER TABLE t DROP CONSTRAINT gone;
+  ALTER TABLE t ADD CONSTRAINT back CHECK (a > 0);
+EXCEPTION
+  WHEN undefined_object THEN
+    ALTER TABLE t ADD COLUMN in_handler int;
+END $$;
+DO $$ BEGIN
+  BEGIN
+    ALTER TABLE t ADD COLUMN inner_col int;
+  EXCEPTION WHEN SQLSTATE '42701' THEN
+    RAISE NOTICE 'exists';
+  END;
+  ALTER TABLE t ADD COLUMN outer_col int;
+END $$;";
+        assert_eq!(
+            summary(sql),
+            vec![
+                (
+                    "CREATE TYPE status AS ENUM ('a')",
+                    true,
+                    "create type status (idempotent: true)".to_string(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES o (id)",
+                    false,
+                    "add constraint fk (if_not_exists: false)".into(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD CONSTRAINT fk2 FOREIGN KEY (a) REFERENCES o (id)",
+                    true,
+                    "add constraint fk2 (if_not_exists: true)".into(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t DROP CONSTRAINT gone",
+                    true,
+                    "DropConstraint".into(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD CONSTRAINT back CHECK (a > 0)",
+                    false,
+                    "add constraint back (if_not_exists: false)".into(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD COLUMN in_handler int",
+                    false,
+                    "AddColumn".into(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD COLUMN inner_col int",
+                    true,
+                    "AddColumn".into(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD COLUMN outer_col int",
+                    false,
+                    "AddColumn".into(),
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn if_exists_guards_only_removals() {
+        let sql = "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'old') THEN ALTER TABLE t DROP CONSTRAINT old; ALTER TABLE t ADD CONSTRAINT new CHECK (a > 1); END IF; END $$";
+        assert_eq!(
+            summary(sql),
+            vec![
+                (
+                    "ALTER TABLE t DROP CONSTRAINT old",
+                    true,
+                    "DropConstraint".to_string(),
+                    None
+                ),
+                (
+                    "ALTER TABLE t ADD CONSTRAINT new CHECK (a > 1)",
+                    false,
+                    "add constraint new (if_not_exists: false)".into(),
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn execute_built_at_run_time_is_unreadable_when_it_looks_like_ddl() {
+        let sql = "DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+    EXECUTE format('ALTER TABLE %I ADD COLUMN tenant_id uuid', r.tablename);
+    EXECUTE format('GRANT SELECT ON %I TO app', r.tablename);
+  END LOOP;
+  EXECUTE 'ALTER TABLE ' || quote_ident('t') || ' ADD x int';
+  EXECUTE stmt;
+END $$";
+        let built = "EXECUTE of DDL built at run time (format, concatenation)".to_string();
+        assert_eq!(
+            summary(sql),
+            vec![
+                (
+                    "EXECUTE format('ALTER TABLE %I ADD COLUMN tenant_id uuid', r.tablename)",
+                    false,
+                    "-".to_string(),
+                    Some(built.clone())
+                ),
+                (
+                    "EXECUTE 'ALTER TABLE ' || quote_ident('t') || ' ADD x int'",
+                    false,
+                    "-".into(),
+                    Some(built)
+                ),
+                (
+                    "EXECUTE stmt",
+                    false,
+                    "-".into(),
+                    Some("EXECUTE of SQL held in a variable".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn do_blocks_without_ddl_are_one_plain_statement() {
+        let sql = "DO $$ BEGIN UPDATE t SET a = CASE WHEN b THEN 1 ELSE 2 END; RAISE NOTICE 'done'; END $$;
+DO LANGUAGE plv8 $$ plv8.execute('CREATE TABLE x (a int)') $$;
+DO $$ BEGIN EXECUTE format('GRANT SELECT ON %I TO app', 't'); END $$";
+        assert_eq!(
+            summary(sql),
+            vec![
+                (
+                    "DO $$ BEGIN UPDATE t SET a = CASE WHEN b THEN 1 ELSE 2 END; RAISE NOTICE 'done'; END $$",
+                    false,
+                    "-".to_string(),
+                    None
+                ),
+                (
+                    "DO LANGUAGE plv8 $$ plv8.execute('CREATE TABLE x (a int)') $$",
+                    false,
+                    "-".into(),
+                    None
+                ),
+                (
+                    "DO $$ BEGIN EXECUTE format('GRANT SELECT ON %I TO app', 't'); END $$",
+                    false,
+                    "-".into(),
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn quoted_bodies_labels_and_nested_blocks() {
+        let sql = "DO 'BEGIN IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = ''app'') THEN CREATE SCHEMA app; END IF; END';
+DO $body$ <<outer>> BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'x') THEN
+    <<inner>> BEGIN CREATE TABLE x (a int); END inner;
+    LOOP EXIT; END LOOP;
+    CASE current_setting('app.env') WHEN 'dev' THEN CREATE TABLE dev_only (a int); ELSE NULL; END CASE;
+  END IF;
+  CREATE TABLE y (a int);
+END outer $body$ LANGUAGE 'plpgsql'";
+        assert_eq!(
+            summary(sql),
+            vec![
+                (
+                    "CREATE SCHEMA app",
+                    true,
+                    "create schema app (idempotent: true)".to_string(),
+                    None
+                ),
+                ("CREATE TABLE x (a int)", true, "CreateTable".into(), None),
+                (
+                    "CREATE TABLE dev_only (a int)",
+                    true,
+                    "CreateTable".into(),
+                    None
+                ),
+                ("CREATE TABLE y (a int)", false, "CreateTable".into(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn execute_in_execute_maps_spans_through_both_strings() {
+        let sql = "DO $$ BEGIN IF to_regclass('t') IS NULL THEN EXECUTE 'CREATE TABLE t (note text DEFAULT ''it''''s'')'; END IF; END $$";
+        let got = parse_sql(sql);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].guarded);
+        assert_eq!(
+            &sql[got[0].span.clone()],
+            "CREATE TABLE t (note text DEFAULT ''it''''s'')"
+        );
+        let Some(OpKind::CreateTable { columns, .. }) = &got[0].kind else {
+            panic!("{got:?}");
+        };
+        assert_eq!(columns[0].default.as_deref(), Some("'it''s'"));
+        assert_eq!(
+            &sql[columns[0].span.clone()],
+            "note text DEFAULT ''it''''s''"
+        );
+    }
+
+    #[test]
+    fn broken_bodies_are_unreadable() {
+        assert_eq!(
+            summary("DO $$ BEGIN EXECUTE 'x; END $$"),
+            vec![(
+                "BEGIN EXECUTE 'x; END ",
+                false,
+                "-".to_string(),
+                Some("unterminated string literal".into())
+            )]
+        );
+        assert_eq!(
+            summary("DO LANGUAGE plpgsql"),
+            vec![(
+                "DO LANGUAGE plpgsql",
+                false,
+                "-".to_string(),
+                Some("DO without a readable body".into())
+            )]
+        );
+        assert_eq!(
+            summary(r"DO E'BEGIN CREATE TABLE t (a int); END\n'"),
+            vec![(
+                r"DO E'BEGIN CREATE TABLE t (a int); END\n'",
+                false,
+                "-".to_string(),
+                Some("DO body with backslash escapes".into())
+            )]
+        );
+        // Unbalanced structure still reads the statements it can.
+        assert_eq!(
+            summary("DO $$ END IF; END LOOP; IF THEN ELSE CREATE TABLE z (a int); $$").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn perform_of_timescale_calls() {
+        let sql = "DO $$ BEGIN
+  PERFORM create_hypertable('metrics', 'ts');
+  IF NOT EXISTS (SELECT 1 FROM timescaledb_information.jobs WHERE hypertable_name = 'metrics') THEN
+    PERFORM add_retention_policy('metrics', INTERVAL '90 days');
+  END IF;
+END $$";
+        assert_eq!(
+            summary(sql),
+            vec![
+                (
+                    "PERFORM create_hypertable('metrics', 'ts')",
+                    false,
+                    "create hypertable metrics (idempotent: false)".to_string(),
+                    None
+                ),
+                (
+                    "PERFORM add_retention_policy('metrics', INTERVAL '90 days')",
+                    true,
+                    "add retention policy metrics (idempotent: true)".into(),
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn modelled_ddl_prefixes() {
+        for yes in [
+            "ALTER TABLE %I ADD x int",
+            "  create unique index concurrently %I on %I (a)",
+            "CREATE OR REPLACE VIEW v AS",
+            "DROP TABLE IF EXISTS %s",
+            "CREATE TABLE(",
+        ] {
+            assert!(looks_like_modelled_ddl(yes), "{yes}");
+        }
+        for no in [
+            "GRANT ALL ON %I TO r",
+            "ALTER TYPE x ADD VALUE",
+            "",
+            "CREATE",
+            "COMMENT ON TABLE",
+        ] {
+            assert!(!looks_like_modelled_ddl(no), "{no}");
+        }
+    }
+}
