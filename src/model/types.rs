@@ -120,10 +120,8 @@ pub fn pg_family(pg: &str) -> TypeFamily {
 pub fn ash_family(written: &str) -> Option<TypeFamily> {
     let t = written.trim();
     if let Some(inner) = array_inner(t) {
-        return match inner.trim() {
-            // Arrays of embedded resources are jsonb[]; of unknown types, unknown.
-            i => ash_family(i).map(|f| TypeFamily::Array(Box::new(f))),
-        };
+        // Arrays of unknown (custom) types are unknown too.
+        return ash_family(inner.trim()).map(|f| TypeFamily::Array(Box::new(f)));
     }
     let name = t.trim_start_matches(':');
     let name = name.strip_prefix("Ash.Type.").unwrap_or(name);
