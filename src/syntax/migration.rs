@@ -17,6 +17,7 @@ use crate::syntax::elixir::{
     self, arguments, body_statements, call_name, keyword_args, positional_args, text,
     ModuleAttributes, Value,
 };
+use crate::syntax::sql::{parse_sql, SqlStatement};
 use raw_sql::SqlText;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -45,8 +46,16 @@ fn migration_query() -> Option<&'static Query> {
         .as_ref()
 }
 
+/// Reads the SQL of an `execute` into statements.
+type SqlReader = fn(&str) -> Vec<SqlStatement>;
+
 /// Extract the operations of every migration statement in the file.
 pub fn extract(src: &str, tree: &Tree) -> MigrationFacts {
+    extract_with(src, tree, parse_sql)
+}
+
+/// [`extract`] with the SQL reader given (tests use a stand-in).
+fn extract_with(src: &str, tree: &Tree, read_sql: SqlReader) -> MigrationFacts {
     let mut facts = MigrationFacts::default();
     let modules = elixir::modules(tree, src);
     let scan = scan(tree, src);
@@ -95,6 +104,7 @@ pub fn extract(src: &str, tree: &Tree) -> MigrationFacts {
 
     let mut ex = Extractor {
         src,
+        read_sql,
         attrs: ModuleAttributes::collect(&module.body, src),
         attr_defs: attribute_definitions(&module.body, src),
         functions,
@@ -350,6 +360,7 @@ impl Ctx {
 
 struct Extractor<'s, 't> {
     src: &'s str,
+    read_sql: SqlReader,
     attrs: ModuleAttributes,
     attr_defs: HashMap<String, Vec<(usize, Node<'t>)>>,
     functions: Vec<FunctionDef<'t>>,

@@ -1,13 +1,12 @@
 //! `execute` statements: the SQL text they run, rebuilt from the string's
 //! parts with a map from SQL offsets back to file offsets, read by
-//! [`parse_sql`], and every span of the resulting facts moved into the file.
+//! [`crate::syntax::sql::parse_sql`], and every span of the resulting facts moved into the file.
 
 use super::{
     attribute_read, interpolated_text, sigil_name, single_named_child, Ctx, Extractor, Scope,
 };
 use crate::model::facts::{ConstraintKind, OpKind, OpSource, Span, TableName, Unresolved};
 use crate::syntax::elixir::{self, call_name, positional_args, text};
-use crate::syntax::sql::parse_sql;
 use tree_sitter::Node;
 
 /// SQL text built from Elixir source, remembering where each piece is written.
@@ -219,7 +218,7 @@ impl<'s, 't> Extractor<'s, 't> {
                 return;
             }
         };
-        for statement in parse_sql(&sql.text) {
+        for statement in (self.read_sql)(&sql.text) {
             let span = sql.map_span(&statement.span);
             if let Some(reason) = &statement.unreadable {
                 self.facts.unresolved.push(Unresolved {
