@@ -1774,3 +1774,58 @@ end
     let functions: Vec<&str> = f.functions.iter().map(|x| x.name.as_str()).collect();
     assert_eq!(functions, ["change", "up", "down"]);
 }
+
+#[test]
+fn less_common_forms() {
+    let src = r##"defmodule MyApp.Repo.Migrations.Misc do
+  use Ecto.Migration
+
+  @size 120
+  @create_sql "CREATE TABLE " <> "#{@size}_things (id int)"
+  @tables [:alpha, :beta]
+
+  def change do
+    rename index(:people, [:name], name: "persons_name_index"), to: "people_name_index"
+    create table(:labels, prefix: nil) do
+      add :title, :string, size: @size
+    end
+    execute "CREATE INDEX things_idx ON #{prefix()}.things (id)"
+    execute @create_sql
+    for t <- @tables, do: create(index(t, [:id]))
+  end
+end
+"##;
+    let f = facts_with_sql(src);
+    assert_eq!(tables(&f), ["labels", "120_things", "alpha", "beta"]);
+    let labels = created_columns(&f.ops[0]);
+    assert_eq!(
+        column(labels, "title").pg_type.as_deref(),
+        Some("varchar(120)")
+    );
+    // The statement is built from two strings in an attribute and an
+    // interpolated attribute: its name maps to the interpolation onwards.
+    assert_eq!(
+        slice(src, &table_of(&f.ops[1].kind).span),
+        "#{@size}_things"
+    );
+    assert_eq!(
+        messages(&f),
+        [
+            "renaming an index is not modelled",
+            "the SQL given to `execute` is not read: the interpolation `#{prefix()}` is not a literal",
+        ]
+    );
+}
+
+#[test]
+fn nested_migration_module() {
+    let src = "defmodule Outer do\n  defmodule Migrations.AddX do\n    use Ecto.Migration\n    def change, do: alter(table(:t), do: add(:x, :text))\n  end\nend\n";
+    let f = facts(src);
+    assert_eq!(f.module.as_deref(), Some("Outer.Migrations.AddX"));
+    assert!(f.uses_ecto_migration);
+    assert!(matches!(
+        &f.ops[..],
+        [MigrationOp { kind: OpKind::AddColumn { column, .. }, direction: Direction::Change, .. }]
+            if column.name == "x" && column.pg_type.as_deref() == Some("text")
+    ));
+}
