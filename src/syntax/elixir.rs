@@ -496,7 +496,8 @@ fn eval_sigil(node: Node, src: &str, attrs: &ModuleAttributes) -> Option<Value> 
     }
 }
 
-fn decode_escape(esc: &str) -> String {
+/// The text an escape sequence inside a string stands for (`\n` → a newline).
+pub fn decode_escape(esc: &str) -> String {
     match esc {
         "\\n" => "\n".into(),
         "\\t" => "\t".into(),

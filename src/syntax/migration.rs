@@ -1,10 +1,1034 @@
-//! Ecto migration modules → [`MigrationFacts`].
+//! Ecto migration modules → [`MigrationFacts`]: the module, its
+//! `change`/`up`/`down` functions and every migration statement they run —
+//! the Ecto DSL and the SQL given to `execute` — followed through local
+//! helpers, literal variables, module attributes, conditionals and loops over
+//! literal lists, without running anything. What cannot be followed becomes an
+//! [`Unresolved`].
 
-use crate::model::facts::MigrationFacts;
-use tree_sitter::Tree;
+mod dsl;
+mod postgres;
+mod raw_sql;
+
+use crate::model::facts::{
+    ColumnDef, Direction, MigrationFacts, MigrationFunction, MigrationOp, OpKind, OpSource, Span,
+    TableName, Unresolved,
+};
+use crate::syntax::elixir::{
+    self, arguments, body_statements, call_name, keyword_args, positional_args, text,
+    ModuleAttributes, Value,
+};
+use crate::syntax::sql::{parse_sql, SqlStatement};
+use raw_sql::SqlText;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
+
+/// Nesting of blocks and helper calls followed before giving up.
+const MAX_DEPTH: usize = 48;
+/// Helper function bodies walked per file (guards against call fan-out).
+const MAX_FOLLOWS: usize = 2_000;
+/// Operations kept per file.
+const MAX_OPS: usize = 20_000;
+/// Elements of a literal list a loop is unrolled over.
+const MAX_UNROLL: usize = 256;
+
+/// The query finding `use` lines and function definitions.
+fn migration_query() -> Option<&'static Query> {
+    static QUERY: OnceLock<Option<Query>> = OnceLock::new();
+    QUERY
+        .get_or_init(|| {
+            Query::new(
+                &tree_sitter_elixir::LANGUAGE.into(),
+                include_str!("../../queries/migration.scm"),
+            )
+            .ok()
+        })
+        .as_ref()
+}
+
+/// Reads the SQL of an `execute` into statements.
+type SqlReader = fn(&str) -> Vec<SqlStatement>;
 
 /// Extract the operations of every migration statement in the file.
 pub fn extract(src: &str, tree: &Tree) -> MigrationFacts {
-    let _ = (src, tree);
-    MigrationFacts::default()
+    extract_with(src, tree, parse_sql)
 }
+
+/// [`extract`] with the SQL reader given (tests use a stand-in).
+fn extract_with(src: &str, tree: &Tree, read_sql: SqlReader) -> MigrationFacts {
+    let mut facts = MigrationFacts::default();
+    let modules = elixir::modules(tree, src);
+    let scan = scan(tree, src);
+    let bodies: Vec<HashSet<usize>> = modules
+        .iter()
+        .map(|m| m.body.iter().map(|n| n.id()).collect())
+        .collect();
+    let uses_migration = |i: usize| {
+        bodies.get(i).is_some_and(|ids| {
+            scan.uses
+                .iter()
+                .any(|(call, module)| module == "Ecto.Migration" && ids.contains(&call.id()))
+        })
+    };
+    let migration_modules: Vec<usize> = (0..modules.len()).filter(|i| uses_migration(*i)).collect();
+    let chosen = match migration_modules.first() {
+        Some(i) => *i,
+        None if modules.is_empty() => return facts,
+        None => 0,
+    };
+    let Some(module) = modules.get(chosen) else {
+        return facts;
+    };
+    for other in migration_modules.iter().skip(1) {
+        if let Some(m) = modules.get(*other) {
+            facts.unresolved.push(Unresolved {
+                span: m.name_span.clone(),
+                message: format!(
+                    "migration module {} is not indexed: only the first migration module of a file is",
+                    m.name
+                ),
+            });
+        }
+    }
+    facts.module = Some(module.name.clone());
+    facts.module_span = Some(module.name_span.clone());
+    facts.uses_ecto_migration = uses_migration(chosen);
+
+    let body_ids = bodies.get(chosen).cloned().unwrap_or_default();
+    let functions: Vec<FunctionDef> = scan
+        .functions
+        .iter()
+        .filter(|(def, _)| body_ids.contains(&def.id()))
+        .map(|(def, name)| FunctionDef::read(*def, name.clone(), src))
+        .collect();
+
+    let mut ex = Extractor {
+        src,
+        read_sql,
+        attrs: ModuleAttributes::collect(&module.body, src),
+        attr_defs: attribute_definitions(&module.body, src),
+        functions,
+        facts,
+        active: Vec::new(),
+        reached: HashSet::new(),
+        open_tables: Vec::new(),
+        follows: 0,
+        over_budget: false,
+    };
+    ex.run();
+    let mut facts = ex.facts;
+    dedup_unresolved(&mut facts.unresolved);
+    facts
+}
+
+/// What the query found in the whole file.
+#[derive(Default)]
+struct Scan<'t> {
+    /// `use X` calls with the module written.
+    uses: Vec<(Node<'t>, String)>,
+    /// `def`/`defp` calls with the function name.
+    functions: Vec<(Node<'t>, String)>,
+}
+
+fn scan<'t>(tree: &'t Tree, src: &str) -> Scan<'t> {
+    let mut out = Scan::default();
+    let Some(query) = migration_query() else {
+        return out;
+    };
+    let names = query.capture_names();
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(query, tree.root_node(), src.as_bytes());
+    let mut seen = HashSet::new();
+    while let Some(m) = matches.next() {
+        let mut use_call = None;
+        let mut use_module = None;
+        let mut function = None;
+        let mut function_name = None;
+        for capture in m.captures {
+            match names.get(capture.index as usize).copied() {
+                Some("migration.use") => use_call = Some(capture.node),
+                Some("migration.use.module") => use_module = Some(capture.node),
+                Some("migration.function") => function = Some(capture.node),
+                Some("migration.function.name") => function_name = Some(capture.node),
+                _ => {}
+            }
+        }
+        if let (Some(call), Some(module)) = (use_call, use_module) {
+            let written: String = text(module, src).split_whitespace().collect();
+            out.uses.push((call, written));
+        }
+        if let (Some(def), Some(name)) = (function, function_name) {
+            if seen.insert(def.id()) {
+                out.functions.push((def, text(name, src).to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// `@name value` definitions of a module body, in order, with their value
+/// nodes (SQL in an attribute is read from its source for span mapping).
+fn attribute_definitions<'t>(
+    body: &[Node<'t>],
+    src: &str,
+) -> HashMap<String, Vec<(usize, Node<'t>)>> {
+    let mut out: HashMap<String, Vec<(usize, Node<'t>)>> = HashMap::new();
+    for stmt in body {
+        if stmt.kind() != "unary_operator" || !text(*stmt, src).starts_with('@') {
+            continue;
+        }
+        let Some(operand) = stmt.child_by_field_name("operand") else {
+            continue;
+        };
+        let Some(name) = call_name(operand, src) else {
+            continue;
+        };
+        if let [value] = positional_args(operand).as_slice() {
+            out.entry(name.to_string())
+                .or_default()
+                .push((stmt.start_byte(), *value));
+        }
+    }
+    out
+}
+
+fn dedup_unresolved(list: &mut Vec<Unresolved>) {
+    let mut seen = HashSet::new();
+    list.retain(|u| seen.insert((u.span.start, u.span.end, u.message.clone())));
+}
+
+/// One `def`/`defp` clause of the migration module.
+#[derive(Debug, Clone)]
+struct FunctionDef<'t> {
+    name: String,
+    node: Node<'t>,
+    params: Vec<Param<'t>>,
+    body: Vec<Node<'t>>,
+    /// Has a `when` guard: it may not match.
+    guarded: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Param<'t> {
+    /// The variable name, when the parameter is a plain variable.
+    name: Option<String>,
+    /// `name \\ default`.
+    default: Option<Node<'t>>,
+}
+
+impl<'t> FunctionDef<'t> {
+    fn read(def: Node<'t>, name: String, src: &str) -> Self {
+        let mut head = positional_args(def).into_iter().next();
+        let mut guarded = false;
+        if let Some(h) = head {
+            if h.kind() == "binary_operator" && operator(h, src) == Some("when") {
+                head = h.child_by_field_name("left");
+                guarded = true;
+            }
+        }
+        let params = match head {
+            Some(h) if h.kind() == "call" => positional_args(h)
+                .into_iter()
+                .map(|p| Param::read(p, src))
+                .collect(),
+            _ => Vec::new(),
+        };
+        FunctionDef {
+            name,
+            node: def,
+            params,
+            body: body_statements(def, src),
+            guarded,
+        }
+    }
+
+    fn accepts(&self, arity: usize) -> bool {
+        let required = self.params.iter().filter(|p| p.default.is_none()).count();
+        arity >= required && arity <= self.params.len()
+    }
+
+    fn is_callback(&self) -> bool {
+        self.params.is_empty() && matches!(self.name.as_str(), "change" | "up" | "down")
+    }
+}
+
+impl<'t> Param<'t> {
+    fn read(node: Node<'t>, src: &str) -> Self {
+        match node.kind() {
+            "identifier" => Param {
+                name: Some(text(node, src).to_string()),
+                default: None,
+            },
+            "binary_operator" if operator(node, src) == Some("\\\\") => {
+                let left = node.child_by_field_name("left");
+                Param {
+                    name: left
+                        .filter(|l| l.kind() == "identifier")
+                        .map(|l| text(l, src).to_string()),
+                    default: node.child_by_field_name("right"),
+                }
+            }
+            _ => Param {
+                name: None,
+                default: None,
+            },
+        }
+    }
+}
+
+/// The operator of a `binary_operator` node (`=`, `<-`, `|>`, `when`).
+fn operator<'s>(node: Node, src: &'s str) -> Option<&'s str> {
+    node.child_by_field_name("operator").map(|o| text(o, src))
+}
+
+/// A variable's statically known content.
+#[derive(Debug, Clone)]
+struct Binding {
+    value: Value,
+    /// The string as SQL text mapped to where it is written.
+    sql: Option<SqlText>,
+    /// The elements, when it is a literal list (for loop unrolling).
+    elements: Option<Vec<Binding>>,
+}
+
+impl Binding {
+    fn unknown() -> Self {
+        Binding {
+            value: Value::Unknown,
+            sql: None,
+            elements: None,
+        }
+    }
+}
+
+/// Local variables with literal values (`table = "events"`).
+#[derive(Debug, Clone, Default)]
+struct Scope {
+    vars: HashMap<String, Binding>,
+}
+
+impl Scope {
+    fn get(&self, name: &str) -> Option<&Binding> {
+        self.vars.get(name)
+    }
+}
+
+/// The `create table`/`alter table` block statements sit in.
+#[derive(Debug, Clone)]
+struct TableFrame {
+    table: TableName,
+    /// Index into `Extractor::open_tables` inside `create table`.
+    create_slot: Option<usize>,
+    /// Whether the block itself was conditional.
+    conditional: bool,
+}
+
+/// Where a statement sits: which callback runs it, whether it may not run,
+/// the variables known there, the table block around it.
+#[derive(Debug, Clone)]
+struct Ctx {
+    direction: Direction,
+    conditional: bool,
+    scope: Scope,
+    table: Option<TableFrame>,
+    depth: usize,
+}
+
+impl Ctx {
+    fn top(direction: Direction) -> Self {
+        Ctx {
+            direction,
+            conditional: false,
+            scope: Scope::default(),
+            table: None,
+            depth: 0,
+        }
+    }
+
+    fn nested(&self) -> Self {
+        let mut inner = self.clone();
+        inner.depth += 1;
+        inner
+    }
+
+    fn branch(&self) -> Self {
+        let mut inner = self.nested();
+        inner.conditional = true;
+        inner
+    }
+}
+
+struct Extractor<'s, 't> {
+    src: &'s str,
+    read_sql: SqlReader,
+    attrs: ModuleAttributes,
+    attr_defs: HashMap<String, Vec<(usize, Node<'t>)>>,
+    functions: Vec<FunctionDef<'t>>,
+    facts: MigrationFacts,
+    /// Functions being walked (recursion guard).
+    active: Vec<usize>,
+    /// Functions walked from a callback.
+    reached: HashSet<usize>,
+    /// Columns of the `create table` blocks being walked.
+    open_tables: Vec<Vec<ColumnDef>>,
+    follows: usize,
+    over_budget: bool,
+}
+
+impl<'s, 't> Extractor<'s, 't> {
+    fn run(&mut self) {
+        let callbacks: Vec<usize> = (0..self.functions.len())
+            .filter(|i| self.functions.get(*i).is_some_and(FunctionDef::is_callback))
+            .collect();
+        for i in &callbacks {
+            let Some(f) = self.functions.get(*i) else {
+                continue;
+            };
+            let direction = match f.name.as_str() {
+                "change" => Direction::Change,
+                "up" => Direction::Up,
+                _ => Direction::Down,
+            };
+            let (id, body) = (f.node.id(), f.body.clone());
+            self.facts.functions.push(MigrationFunction {
+                name: f.name.clone(),
+                span: f.node.byte_range(),
+            });
+            self.active.push(id);
+            self.walk_body(&body, &mut Ctx::top(direction));
+            self.active.pop();
+        }
+        // Helpers no callback reaches still say what they would do.
+        for i in 0..self.functions.len() {
+            let Some(f) = self.functions.get(i) else {
+                continue;
+            };
+            if callbacks.contains(&i) || self.reached.contains(&f.node.id()) {
+                continue;
+            }
+            let body = f.body.clone();
+            let mut ctx = Ctx::top(Direction::Other);
+            ctx.conditional = f.guarded;
+            self.walk_body(&body, &mut ctx);
+        }
+    }
+
+    fn walk_body(&mut self, statements: &[Node<'t>], ctx: &mut Ctx) {
+        for stmt in statements {
+            self.walk_statement(*stmt, ctx);
+        }
+    }
+
+    fn walk_statement(&mut self, node: Node<'t>, ctx: &mut Ctx) {
+        if ctx.depth > MAX_DEPTH {
+            self.unresolved(node, "statements nested this deeply are not followed");
+            return;
+        }
+        match node.kind() {
+            "call" => self.walk_call(node, ctx),
+            "binary_operator" => self.walk_operator(node, ctx),
+            "block" => {
+                let mut cursor = node.walk();
+                let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+                self.walk_body(&children, ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn walk_call(&mut self, node: Node<'t>, ctx: &mut Ctx) {
+        let Some(name) = call_name(node, self.src) else {
+            return;
+        };
+        let verb = node
+            .child_by_field_name("target")
+            .map(|t| t.byte_range())
+            .unwrap_or_else(|| node.byte_range());
+        match name {
+            "create" | "create_if_not_exists" => {
+                self.create(node, verb, name == "create_if_not_exists", ctx)
+            }
+            "alter" => self.alter(node, ctx),
+            "drop" | "drop_if_exists" => self.drop(node, verb, name == "drop_if_exists", ctx),
+            "rename" => self.rename(node, verb, ctx),
+            "execute" => self.execute(node, verb, ctx),
+            "execute_file" => self.unresolved(
+                node,
+                "`execute_file` runs SQL from a file, which is not read",
+            ),
+            "add" | "add_if_not_exists" | "remove" | "remove_if_exists" | "modify"
+            | "timestamps" => {
+                if let Some(frame) = ctx.table.clone() {
+                    self.column_statement(node, verb, name, &frame, ctx);
+                }
+            }
+            "if" | "unless" | "case" | "cond" | "with" | "try" | "receive" => {
+                self.walk_branches(node, ctx)
+            }
+            "for" => self.walk_for(node, ctx),
+            "Enum.each" | "Enum.map" => self.walk_each(node, None, ctx),
+            "flush" => {}
+            _ if name.ends_with(".query") || name.ends_with(".query!") => {
+                self.unresolved(node, format!("SQL run through `{name}` is not read"))
+            }
+            _ if !name.contains('.') && self.functions.iter().any(|f| f.name == name) => {
+                let name = name.to_string();
+                let args = self.call_arguments(node, &ctx.scope);
+                self.follow(&name, args, node, ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn walk_operator(&mut self, node: Node<'t>, ctx: &mut Ctx) {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        match operator(node, self.src) {
+            Some("=") => {
+                self.walk_statement(right, ctx);
+                if left.kind() == "identifier" {
+                    let binding = self.binding(right, &ctx.scope);
+                    ctx.scope
+                        .vars
+                        .insert(text(left, self.src).to_string(), binding);
+                } else {
+                    self.forget_pattern(left, &mut ctx.scope);
+                }
+            }
+            Some("|>") => {
+                if matches!(call_name(right, self.src), Some("Enum.each" | "Enum.map")) {
+                    self.walk_each(right, Some(left), ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `if`/`unless`/`case`/`cond`/`with`/`try`/`receive`, and loops we do
+    /// not unroll: every branch is walked as conditional.
+    fn walk_branches(&mut self, node: Node<'t>, ctx: &Ctx) {
+        let mut base = ctx.branch();
+        if let Some(args) = arguments(node) {
+            let mut cursor = args.walk();
+            for arg in args.named_children(&mut cursor) {
+                if arg.kind() == "binary_operator" && operator(arg, self.src) == Some("<-") {
+                    if let Some(pattern) = arg.child_by_field_name("left") {
+                        self.forget_pattern(pattern, &mut base.scope);
+                    }
+                }
+            }
+        }
+        let Some(block) = elixir::do_block(node) else {
+            // `if x, do: a, else: b`
+            for (key, value) in keyword_args(node, self.src) {
+                if key == "do" || key == "else" {
+                    let mut inner = base.clone();
+                    self.walk_statement(value, &mut inner);
+                }
+            }
+            return;
+        };
+        let mut sequence = base.clone();
+        let mut cursor = block.walk();
+        let children: Vec<Node<'t>> = block.named_children(&mut cursor).collect();
+        for child in children {
+            match child.kind() {
+                "stab_clause" => self.walk_clause(child, &base),
+                "else_block" | "after_block" | "rescue_block" | "catch_block" => {
+                    let mut inner = base.clone();
+                    let mut c2 = child.walk();
+                    let parts: Vec<Node<'t>> = child.named_children(&mut c2).collect();
+                    for part in parts {
+                        if part.kind() == "stab_clause" {
+                            self.walk_clause(part, &base);
+                        } else {
+                            self.walk_statement(part, &mut inner);
+                        }
+                    }
+                }
+                _ => self.walk_statement(child, &mut sequence),
+            }
+        }
+    }
+
+    /// One `pattern -> body` clause; the pattern's variables shadow outer ones.
+    fn walk_clause(&mut self, clause: Node<'t>, base: &Ctx) {
+        let mut inner = base.nested();
+        if let Some(pattern) = clause.child_by_field_name("left") {
+            self.forget_pattern(pattern, &mut inner.scope);
+        }
+        if let Some(body) = clause.child_by_field_name("right") {
+            let mut cursor = body.walk();
+            let statements: Vec<Node<'t>> = body.named_children(&mut cursor).collect();
+            self.walk_body(&statements, &mut inner);
+        }
+    }
+
+    /// `for x <- [literal list] do … end` is unrolled; other comprehensions
+    /// are walked once as conditional.
+    fn walk_for(&mut self, node: Node<'t>, ctx: &Ctx) {
+        let only_do = keyword_args(node, self.src).iter().all(|(k, _)| k == "do");
+        if let ([generator], true) = (positional_args(node).as_slice(), only_do) {
+            if let Some((var, list)) = self.generator(*generator) {
+                if let Some(elements) = self.loop_elements(list, &ctx.scope) {
+                    let body = body_statements(node, self.src);
+                    for element in elements {
+                        let mut inner = ctx.nested();
+                        inner.scope.vars.insert(var.clone(), element);
+                        self.walk_body(&body, &mut inner);
+                    }
+                    return;
+                }
+            }
+        }
+        self.walk_branches(node, ctx);
+    }
+
+    /// `var <- list` → (var, list).
+    fn generator(&self, node: Node<'t>) -> Option<(String, Node<'t>)> {
+        if node.kind() != "binary_operator" || operator(node, self.src) != Some("<-") {
+            return None;
+        }
+        let left = node.child_by_field_name("left")?;
+        let right = node.child_by_field_name("right")?;
+        (left.kind() == "identifier").then(|| (text(left, self.src).to_string(), right))
+    }
+
+    fn loop_elements(&self, list: Node<'t>, scope: &Scope) -> Option<Vec<Binding>> {
+        self.list_elements(list, scope, 0)
+            .filter(|elements| elements.len() <= MAX_UNROLL)
+    }
+
+    /// `Enum.each(list, fn x -> … end)`, `list |> Enum.each(&helper/1)`.
+    fn walk_each(&mut self, node: Node<'t>, piped: Option<Node<'t>>, ctx: &Ctx) {
+        let args = positional_args(node);
+        let (list, function) = match (piped, args.as_slice()) {
+            (Some(list), [function]) => (list, *function),
+            (None, [list, function]) => (*list, *function),
+            _ => return,
+        };
+        let elements = self.loop_elements(list, &ctx.scope);
+        match function.kind() {
+            "anonymous_function" => {
+                let mut cursor = function.walk();
+                let clauses: Vec<Node<'t>> = function
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() == "stab_clause")
+                    .collect();
+                if let ([clause], Some(elements)) = (clauses.as_slice(), elements) {
+                    if let Some(param) = self.single_param(*clause) {
+                        let body = clause_body(*clause);
+                        for element in elements {
+                            let mut inner = ctx.nested();
+                            inner.scope.vars.insert(param.clone(), element);
+                            self.walk_body(&body, &mut inner);
+                        }
+                        return;
+                    }
+                }
+                let base = ctx.branch();
+                for clause in clauses {
+                    self.walk_clause(clause, &base);
+                }
+            }
+            "unary_operator" => {
+                let Some(name) = self.captured_local(function) else {
+                    return;
+                };
+                match elements {
+                    Some(elements) => {
+                        for element in elements {
+                            self.follow(&name, vec![element], function, ctx);
+                        }
+                    }
+                    None => self.follow(&name, vec![Binding::unknown()], function, &ctx.branch()),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The one plain-variable parameter of `fn x -> … end`.
+    fn single_param(&self, clause: Node<'t>) -> Option<String> {
+        let params = clause.child_by_field_name("left")?;
+        let mut cursor = params.walk();
+        let named: Vec<Node<'t>> = params.named_children(&mut cursor).collect();
+        match named.as_slice() {
+            [p] if p.kind() == "identifier" => Some(text(*p, self.src).to_string()),
+            _ => None,
+        }
+    }
+
+    /// `&helper/1` naming a local function.
+    fn captured_local(&self, node: Node<'t>) -> Option<String> {
+        if !text(node, self.src).starts_with('&') {
+            return None;
+        }
+        let operand = node.child_by_field_name("operand")?;
+        if operand.kind() != "binary_operator" || operator(operand, self.src) != Some("/") {
+            return None;
+        }
+        let name = operand.child_by_field_name("left")?;
+        (name.kind() == "identifier").then(|| text(name, self.src).to_string())
+    }
+
+    /// Bindings for the arguments of a local call, evaluated where it is made.
+    fn call_arguments(&self, call: Node<'t>, scope: &Scope) -> Vec<Binding> {
+        let mut out: Vec<Binding> = positional_args(call)
+            .into_iter()
+            .map(|a| self.binding(a, scope))
+            .collect();
+        let trailing_keywords = arguments(call).and_then(|args| {
+            let mut cursor = args.walk();
+            let last = args
+                .named_children(&mut cursor)
+                .filter(|c| c.kind() != "comment")
+                .last();
+            last.filter(|l| l.kind() == "keywords")
+        });
+        if let Some(keywords) = trailing_keywords {
+            let pairs = elixir::keyword_pairs(keywords, self.src)
+                .into_iter()
+                .map(|(k, v)| (k, self.value(v, scope)))
+                .collect();
+            out.push(Binding {
+                value: Value::Keyword(pairs),
+                sql: None,
+                elements: None,
+            });
+        }
+        out
+    }
+
+    /// Walk a local function's body for a call made in `ctx`, its parameters
+    /// bound to the arguments. Several clauses are each walked as conditional.
+    fn follow(&mut self, name: &str, args: Vec<Binding>, at: Node<'t>, ctx: &Ctx) {
+        // Helpers walk on their own when no callback reaches them.
+        if ctx.direction == Direction::Other {
+            return;
+        }
+        let candidates: Vec<usize> = (0..self.functions.len())
+            .filter(|i| {
+                self.functions
+                    .get(*i)
+                    .is_some_and(|f| f.name == name && f.accepts(args.len()))
+            })
+            .collect();
+        let several = candidates.len() > 1;
+        for i in candidates {
+            let Some(f) = self.functions.get(i) else {
+                continue;
+            };
+            let id = f.node.id();
+            if self.active.contains(&id) {
+                continue;
+            }
+            if self.follows >= MAX_FOLLOWS {
+                self.unresolved(at, "too many helper calls to follow in one migration");
+                return;
+            }
+            self.follows += 1;
+            self.reached.insert(id);
+            let (params, body, guarded) = (f.params.clone(), f.body.clone(), f.guarded);
+            let mut inner = ctx.nested();
+            inner.conditional = ctx.conditional || several || guarded;
+            inner.scope = Scope::default();
+            for (k, param) in params.iter().enumerate() {
+                let Some(pname) = &param.name else {
+                    continue;
+                };
+                let binding = match (args.get(k), param.default) {
+                    (Some(_), _) if several => continue,
+                    (Some(b), _) => b.clone(),
+                    (None, Some(default)) => self.binding(default, &Scope::default()),
+                    (None, None) => continue,
+                };
+                inner.scope.vars.insert(pname.clone(), binding);
+            }
+            self.active.push(id);
+            self.walk_body(&body, &mut inner);
+            self.active.pop();
+        }
+    }
+
+    /// Variables bound by a pattern no longer hold what we knew of them.
+    fn forget_pattern(&self, pattern: Node<'t>, scope: &mut Scope) {
+        if pattern.kind() == "identifier" {
+            scope.vars.remove(text(pattern, self.src));
+            return;
+        }
+        let mut cursor = pattern.walk();
+        let children: Vec<Node<'t>> = pattern.named_children(&mut cursor).collect();
+        for child in children {
+            self.forget_pattern(child, scope);
+        }
+    }
+
+    /// What a node is bound to when assigned to a variable or passed to a helper.
+    fn binding(&self, node: Node<'t>, scope: &Scope) -> Binding {
+        Binding {
+            value: self.value(node, scope),
+            sql: self.sql_text(node, scope, 0).ok(),
+            elements: self.list_elements(node, scope, 0),
+        }
+    }
+
+    /// The elements of a literal list (directly, through a variable or an
+    /// attribute), each with what is known of it.
+    fn list_elements(&self, node: Node<'t>, scope: &Scope, depth: usize) -> Option<Vec<Binding>> {
+        if depth > 8 {
+            return None;
+        }
+        match node.kind() {
+            "list" => {
+                let mut cursor = node.walk();
+                let mut out = Vec::new();
+                for child in node.named_children(&mut cursor) {
+                    match child.kind() {
+                        "comment" => {}
+                        "keywords" => return None,
+                        _ => out.push(Binding {
+                            value: self.value(child, scope),
+                            sql: self.sql_text(child, scope, 0).ok(),
+                            elements: None,
+                        }),
+                    }
+                }
+                Some(out)
+            }
+            "identifier" => scope.get(text(node, self.src))?.elements.clone(),
+            "unary_operator" => {
+                let name = attribute_read(node, self.src)?;
+                let def = self.attribute_node(name, node.start_byte())?;
+                self.list_elements(def, &Scope::default(), depth + 1)
+            }
+            "sigil" => match self.value(node, scope) {
+                Value::List(items) => Some(
+                    items
+                        .into_iter()
+                        .map(|value| Binding {
+                            value,
+                            sql: None,
+                            elements: None,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The value node of the last `@name` definition before `before`.
+    fn attribute_node(&self, name: &str, before: usize) -> Option<Node<'t>> {
+        self.attr_defs
+            .get(name)?
+            .iter()
+            .rev()
+            .find(|(at, _)| *at < before)
+            .map(|(_, node)| *node)
+    }
+
+    /// A literal value, reading local variables as well as what
+    /// [`elixir::eval`] knows (literals, module attributes).
+    fn value(&self, node: Node<'t>, scope: &Scope) -> Value {
+        match node.kind() {
+            "identifier" => scope
+                .get(text(node, self.src))
+                .map(|b| b.value.clone())
+                .unwrap_or(Value::Unknown),
+            "string" => self
+                .string_value(node, scope)
+                .map_or(Value::Unknown, Value::Str),
+            "sigil" if sigil_name(node, self.src) == Some("s") => self
+                .string_value(node, scope)
+                .map_or(Value::Unknown, Value::Str),
+            "list" => {
+                let mut cursor = node.walk();
+                let mut items = Vec::new();
+                for child in node.named_children(&mut cursor) {
+                    match child.kind() {
+                        "comment" => {}
+                        "keywords" => {
+                            let pairs: Vec<(String, Value)> =
+                                elixir::keyword_pairs(child, self.src)
+                                    .into_iter()
+                                    .map(|(k, v)| (k, self.value(v, scope)))
+                                    .collect();
+                            if items.is_empty() {
+                                return Value::Keyword(pairs);
+                            }
+                            for (k, v) in pairs {
+                                items.push(Value::Tuple(vec![Value::Atom(k), v]));
+                            }
+                        }
+                        _ => items.push(self.value(child, scope)),
+                    }
+                }
+                Value::List(items)
+            }
+            "tuple" => {
+                let mut cursor = node.walk();
+                let items = node
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() != "comment")
+                    .map(|c| self.value(c, scope))
+                    .collect();
+                Value::Tuple(items)
+            }
+            "block" => {
+                let mut cursor = node.walk();
+                let kids: Vec<Node<'t>> = node
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() != "comment")
+                    .collect();
+                match kids.as_slice() {
+                    [one] => self.value(*one, scope),
+                    _ => Value::Unknown,
+                }
+            }
+            "call" if call_name(node, self.src) == Some("fragment") => {
+                match positional_args(node).as_slice() {
+                    [arg] => match self.value(*arg, scope) {
+                        Value::Str(s) => Value::Fragment(s),
+                        _ => Value::Unknown,
+                    },
+                    _ => Value::Unknown,
+                }
+            }
+            "binary_operator" if operator(node, self.src) == Some("<>") => {
+                let (Some(l), Some(r)) = (
+                    node.child_by_field_name("left"),
+                    node.child_by_field_name("right"),
+                ) else {
+                    return Value::Unknown;
+                };
+                match (self.value(l, scope), self.value(r, scope)) {
+                    (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
+                    _ => Value::Unknown,
+                }
+            }
+            _ => elixir::eval(node, self.src, &self.attrs),
+        }
+    }
+
+    /// A string's content with escapes decoded and interpolations filled in.
+    fn string_value(&self, node: Node<'t>, scope: &Scope) -> Option<String> {
+        let mut out = String::new();
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            match child.kind() {
+                "quoted_content" => out.push_str(text(child, self.src)),
+                "escape_sequence" => out.push_str(&elixir::decode_escape(text(child, self.src))),
+                "interpolation" => {
+                    let inner = single_named_child(child)?;
+                    out.push_str(&interpolated_text(&self.value(inner, scope))?);
+                }
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+
+    fn push_op(&mut self, span: Span, verb_span: Span, ctx: &Ctx, source: OpSource, kind: OpKind) {
+        if self.facts.ops.len() >= MAX_OPS {
+            if !self.over_budget {
+                self.over_budget = true;
+                self.facts.unresolved.push(Unresolved {
+                    span,
+                    message: format!("more than {MAX_OPS} statements: the rest are not indexed"),
+                });
+            }
+            return;
+        }
+        self.facts.ops.push(MigrationOp {
+            span,
+            verb_span,
+            direction: ctx.direction,
+            conditional: ctx.conditional,
+            source,
+            kind,
+        });
+    }
+
+    fn unresolved(&mut self, node: Node<'t>, message: impl Into<String>) {
+        let u = self.unresolved_at(node.byte_range(), message);
+        self.facts.unresolved.push(u);
+    }
+
+    fn unresolved_at(&self, span: Span, message: impl Into<String>) -> Unresolved {
+        Unresolved {
+            span,
+            message: message.into(),
+        }
+    }
+
+    /// Source text for a message: one line, at most 60 characters.
+    fn snippet(&self, span: &Span) -> String {
+        let raw = self.src.get(span.clone()).unwrap_or("");
+        let flat: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if flat.chars().count() > 60 {
+            let cut: String = flat.chars().take(57).collect();
+            format!("{cut}…")
+        } else {
+            flat
+        }
+    }
+}
+
+/// `@name` read → `name`.
+fn attribute_read<'s>(node: Node, src: &'s str) -> Option<&'s str> {
+    let name = text(node, src).strip_prefix('@')?.trim();
+    name.chars()
+        .all(|c| c.is_alphanumeric() || c == '_')
+        .then_some(name)
+}
+
+fn sigil_name<'s>(node: Node, src: &'s str) -> Option<&'s str> {
+    let mut cursor = node.walk();
+    let found = node
+        .named_children(&mut cursor)
+        .find(|c| c.kind() == "sigil_name");
+    found.map(|n| text(n, src))
+}
+
+fn single_named_child(node: Node) -> Option<Node> {
+    let mut cursor = node.walk();
+    let kids: Vec<Node> = node
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .collect();
+    match kids.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+fn clause_body(clause: Node) -> Vec<Node> {
+    let Some(body) = clause.child_by_field_name("right") else {
+        return Vec::new();
+    };
+    let mut cursor = body.walk();
+    let statements = body.named_children(&mut cursor).collect();
+    statements
+}
+
+/// What `#{value}` puts in a string (Elixir's `to_string/1`).
+fn interpolated_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Str(s) | Value::Atom(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => postgres::elixir_float(*f),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Nil => Some(String::new()),
+        Value::Alias(a) => Some(format!("Elixir.{a}")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
