@@ -1509,7 +1509,6 @@ fn realistic_migration_with_stand_in_sql() {
 }
 
 #[test]
-#[ignore = "needs sql reader"]
 fn realistic_migration_with_sql_reader() {
     let f = facts(REALISTIC);
     let created: Vec<String> = f
@@ -1547,7 +1546,6 @@ fn realistic_migration_with_sql_reader() {
 }
 
 #[test]
-#[ignore = "needs sql reader"]
 fn execute_spans_with_sql_reader() {
     // Every span the real reader reports maps back onto the same text in the
     // file when the SQL is a plain string.
@@ -1584,7 +1582,6 @@ fn execute_spans_with_sql_reader() {
 }
 
 #[test]
-#[ignore = "needs sql reader"]
 fn guarded_do_block_with_sql_reader() {
     let src = change(
         r##"    execute """
