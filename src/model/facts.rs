@@ -412,7 +412,9 @@ pub struct BaseUse {
     pub module: String,
     pub span: Span,
     /// Literal options (`table: "cpu_metrics"` → `"table" => "cpu_metrics"`);
-    /// non-literal ones are absent and listed in `unresolved_options`.
+    /// non-literal ones are absent and listed in `unresolved_options`. An
+    /// Ecto schema that writes `@primary_key false` records it here as
+    /// `"@primary_key" => "false"` (no option can start with `@`).
     pub options: BTreeMap<String, String>,
     pub unresolved_options: Vec<String>,
 }
@@ -430,6 +432,13 @@ pub struct ResourceTemplate {
     pub table_option: Option<String>,
     pub schema_option: Option<String>,
     pub repo_option: Option<String>,
+    /// Option key the data layer is read from: `data_layer:
+    /// unquote(opts[:data_layer])`, or `data_layer` when `use Ash.Resource,
+    /// unquote(opts)` passes every option on.
+    pub data_layer_option: Option<String>,
+    /// `@foreign_key_type` set by an Ecto base's quote (`:binary_id`): the
+    /// type of its users' `belongs_to` keys that do not say `type:`.
+    pub foreign_key_type: Option<String>,
 }
 
 /// `use Ecto.Repo` / `use AshPostgres.Repo` module.
