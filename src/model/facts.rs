@@ -271,7 +271,9 @@ pub enum AttributeOrigin {
     PrimaryKey,
     Timestamp,
     BelongsTo,
-    /// The `encrypted_<name>` column AshCloak stores an attribute in.
+    /// The `encrypted_<name>` column AshCloak stores an attribute in. The
+    /// fact keeps the attribute's own name (AshCloak makes it a calculation)
+    /// and has `column` `encrypted_<name>`.
     Cloak,
     /// Declared in a base module's `__using__` quote.
     Base,
@@ -284,7 +286,9 @@ pub struct AttributeFacts {
     pub span: Span,
     pub name_span: Span,
     /// The type as written (`:string`, `Ash.Type.String`, `{:array, :string}`,
-    /// `MyApp.Types.Status`); for Ecto schemas the Ecto type.
+    /// `MyApp.Types.Status`); for Ecto schemas the Ecto type. `"belongs_to"`
+    /// for a belongs_to key whose type is the destination's primary key type;
+    /// `"?"` when the type is not a literal.
     pub written_type: String,
     /// The column name (`source:` or the attribute name).
     pub column: String,

@@ -23,6 +23,38 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 
+/// How deep the extractor follows nested expressions (tuple types, `||`
+/// chains) before giving up on them.
+const MAX_NESTING: usize = 16;
+
+/// Files nesting deeper than this are not read (see [`extract`]).
+const MAX_TREE_DEPTH: usize = 400;
+
+/// Whether any node of the tree lies more than `limit` levels down, walked
+/// without recursion.
+fn nests_deeper_than(tree: &Tree, limit: usize) -> bool {
+    let mut cursor = tree.walk();
+    let mut depth = 0usize;
+    loop {
+        if depth > limit {
+            return true;
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
+    }
+}
+
 /// The tree-sitter query the extractor starts from (`use` calls, `__using__`
 /// definitions, `config` entries).
 pub const QUERY_SOURCE: &str = include_str!("../../queries/resource.scm");
@@ -31,6 +63,16 @@ pub const QUERY_SOURCE: &str = include_str!("../../queries/resource.scm");
 /// config entry in the file.
 pub fn extract(src: &str, tree: &Tree) -> ElixirFacts {
     let mut facts = ElixirFacts::default();
+    // The shared tree helpers recurse; no real source nests this deep.
+    if nests_deeper_than(tree, MAX_TREE_DEPTH) {
+        facts.unresolved.push(Unresolved {
+            span: 0..0,
+            message: format!(
+                "the file nests expressions more than {MAX_TREE_DEPTH} levels deep; it is not read"
+            ),
+        });
+        return facts;
+    }
     let modules = elixir::modules(tree, src);
     let scopes = alias_scopes(&modules, tree, src);
     for (module, aliases) in modules.iter().zip(scopes) {
@@ -344,6 +386,19 @@ impl MacroOptions {
     /// forms people write (`opts[:k]`, `Keyword.get/fetch!(opts, :k[, d])`,
     /// `opts[:k] || d`, a variable bound to one of them, or `opts` itself).
     fn read(&self, expr: Node, src: &str, attrs: &ModuleAttributes) -> Option<Dsl> {
+        self.read_within(expr, src, attrs, 0)
+    }
+
+    fn read_within(
+        &self,
+        expr: Node,
+        src: &str,
+        attrs: &ModuleAttributes,
+        depth: usize,
+    ) -> Option<Dsl> {
+        if depth > MAX_NESTING {
+            return None;
+        }
         let is_opts =
             |n: Node| n.kind() == "identifier" && Some(text(n, src)) == self.var.as_deref();
         match expr.kind() {
@@ -387,7 +442,8 @@ impl MacroOptions {
                 if op != Some("||") {
                     return None;
                 }
-                let left = self.read(expr.child_by_field_name("left")?, src, attrs)?;
+                let left =
+                    self.read_within(expr.child_by_field_name("left")?, src, attrs, depth + 1)?;
                 let Dsl::Option(mut r) = left else {
                     return None;
                 };
@@ -523,6 +579,14 @@ impl<'s> Reader<'s> {
     /// A type as written, normalized: `:string`, `{:array, :string}`, or the
     /// alias-expanded module name. `None` when it is not a literal.
     pub fn written_type(&self, node: Node) -> Option<String> {
+        self.written_type_within(node, 0)
+    }
+
+    fn written_type_within(&self, node: Node, depth: usize) -> Option<String> {
+        // Real types nest a few levels; bound the recursion on hostile input.
+        if depth > MAX_NESTING {
+            return None;
+        }
         match node.kind() {
             "atom" | "quoted_atom" => atom_name(node, self.src).map(|n| format!(":{n}")),
             "alias" => alias_name(node, self.src).map(|a| self.expand(&a)),
@@ -535,7 +599,7 @@ impl<'s> Reader<'s> {
                 let parts: Vec<String> = items
                     .iter()
                     .map(|i| {
-                        self.written_type(*i)
+                        self.written_type_within(*i, depth + 1)
                             .unwrap_or_else(|| collapse(self.text(*i)))
                     })
                     .collect();

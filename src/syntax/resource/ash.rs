@@ -62,17 +62,7 @@ pub(super) fn read_resource(
 fn read_use_options(reader: &mut Reader, call: Node) -> bool {
     let src = reader.src;
     if let Some(passed) = positional_args(call).get(1).copied() {
-        match reader.value(passed) {
-            Dsl::AllOptions if reader.macro_options.is_some() => {
-                reader.options_read.data_layer = Some("data_layer".into());
-            }
-            _ => reader.unresolved(
-                passed.byte_range(),
-                "the options of `use Ash.Resource` are computed, so its data layer is not known"
-                    .into(),
-            ),
-        }
-        return false;
+        return passed_options(reader, passed);
     }
     let options = keyword_args(call, src);
     if let Some(fragments) = option(&options, "fragments") {
@@ -102,12 +92,100 @@ fn read_use_options(reader: &mut Reader, call: Node) -> bool {
     }
 }
 
+/// `use Ash.Resource, unquote(opts)` and `Keyword.merge` of literal defaults
+/// with the macro's options, in a base module's quote: whether the data layer
+/// is AshPostgres unless the user says otherwise (recorded as the
+/// `data_layer` option). Anything else computed is unresolved.
+fn passed_options(reader: &mut Reader, passed: Node) -> bool {
+    let src = reader.src;
+    if reader.macro_options.is_some() {
+        let inner = match call_name(passed, src) {
+            Some("unquote") => positional_args(passed).first().copied().unwrap_or(passed),
+            _ => passed,
+        };
+        if let Some(MergeSide::UserOptions) = merge_side(reader, passed) {
+            reader.options_read.data_layer = Some("data_layer".into());
+            return false;
+        }
+        if call_name(inner, src) == Some("Keyword.merge") {
+            let args = positional_args(inner);
+            let sides = match args.as_slice() {
+                [a, b] => merge_side(reader, *a).zip(merge_side(reader, *b)),
+                // `Keyword.merge(opts, data_layer: …)`: trailing keywords.
+                [a] => {
+                    let forced = crate::syntax::elixir::keyword_args(inner, src)
+                        .into_iter()
+                        .map(|(k, v)| match reader.value(v) {
+                            Dsl::Known(v) => (k, v),
+                            _ => (k, Value::Unknown),
+                        })
+                        .collect();
+                    merge_side(reader, *a).map(|a| (a, MergeSide::Literal(forced)))
+                }
+                _ => None,
+            };
+            // `Keyword.merge(a, b)`: `b` wins.
+            match sides {
+                Some((MergeSide::Literal(defaults), MergeSide::UserOptions)) => {
+                    reader.options_read.data_layer = Some("data_layer".into());
+                    return is_postgres(reader, &defaults);
+                }
+                Some((MergeSide::UserOptions, MergeSide::Literal(forced))) => {
+                    if forced.iter().any(|(k, _)| k == "data_layer") {
+                        return is_postgres(reader, &forced);
+                    }
+                    reader.options_read.data_layer = Some("data_layer".into());
+                    return false;
+                }
+                _ => {}
+            }
+        }
+    }
+    reader.unresolved(
+        passed.byte_range(),
+        "the options of `use Ash.Resource` are computed, so its data layer is not known".into(),
+    );
+    false
+}
+
+/// One side of `Keyword.merge(a, b)` in a base module's `use Ash.Resource`.
+enum MergeSide {
+    Literal(Vec<(String, Value)>),
+    /// The macro's own options.
+    UserOptions,
+}
+
+fn merge_side(reader: &Reader, node: Node) -> Option<MergeSide> {
+    let is_options_variable = node.kind() == "identifier"
+        && reader.macro_options.as_ref().and_then(|m| m.var.as_deref()) == Some(reader.text(node));
+    if is_options_variable {
+        return Some(MergeSide::UserOptions);
+    }
+    match reader.value(node) {
+        Dsl::AllOptions => Some(MergeSide::UserOptions),
+        Dsl::Known(Value::Keyword(pairs)) => Some(MergeSide::Literal(pairs)),
+        Dsl::Known(Value::List(items)) if items.is_empty() => Some(MergeSide::Literal(Vec::new())),
+        _ => None,
+    }
+}
+
+/// Whether literal `use` options name the AshPostgres data layer.
+fn is_postgres(reader: &Reader, options: &[(String, Value)]) -> bool {
+    options
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "data_layer")
+        .is_some_and(
+            |(_, v)| matches!(v, Value::Alias(a) if reader.expand(a) == POSTGRES_DATA_LAYER),
+        )
+}
+
 /// Read the DSL sections among `statements` into `r`.
 pub(super) fn read_sections(reader: &mut Reader, statements: &[Node], r: &mut ResourceFacts) {
     let src = reader.src;
     let mut cloaked = Vec::new();
     for stmt in statements {
-        if do_block(*stmt).is_none() {
+        if conditional_declarations(reader, *stmt) || do_block(*stmt).is_none() {
             continue;
         }
         match call_name(*stmt, src) {
@@ -124,6 +202,46 @@ pub(super) fn read_sections(reader: &mut Reader, statements: &[Node], r: &mut Re
         }
     }
     apply_cloak(r, cloaked);
+}
+
+/// DSL sections (or a `use`) under `if`/`case`/`for`, and a base module's
+/// quote injecting code with a top-level `unquote(…)`: declarations that may
+/// or may not exist. Records an unresolved entry and returns true for them.
+fn conditional_declarations(reader: &mut Reader, stmt: Node) -> bool {
+    const WRAPPERS: &[&str] = &["if", "unless", "case", "cond", "for", "with"];
+    let src = reader.src;
+    let Some(name) = call_name(stmt, src) else {
+        return false;
+    };
+    let message = if name == "unquote" && reader.macro_options.is_some() {
+        let written = collapse(reader.text(stmt));
+        format!(
+            "`{written}` in a base module's quote is not followed; what it injects is not checked"
+        )
+    } else if WRAPPERS.contains(&name) && declares_inside(stmt, src) {
+        format!("DSL sections inside `{name}` are not followed; what they declare is not checked")
+    } else {
+        return false;
+    };
+    reader.unresolved(first_line(stmt, src), message);
+    true
+}
+
+/// Whether a DSL section or a `use` is written anywhere under `node`.
+fn declares_inside(node: Node, src: &str) -> bool {
+    let mut stack = vec![node];
+    let mut cursor = node.walk();
+    while let Some(n) = stack.pop() {
+        if n.id() != node.id() {
+            let name = call_name(n, src);
+            let section = do_block(n).is_some() && name.is_some_and(|c| SECTIONS.contains(&c));
+            if section || name == Some("use") {
+                return true;
+            }
+        }
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
 }
 
 fn postgres(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {

@@ -1261,6 +1261,22 @@ defmodule Kit.C do
   end
 end
 
+defmodule Kit.E do
+  defmacro __using__(opts) do
+    quote do
+      use Ash.Resource, unquote(Keyword.merge([data_layer: AshPostgres.DataLayer], opts))
+    end
+  end
+end
+
+defmodule Kit.F do
+  defmacro __using__(opts) do
+    quote do
+      use Ash.Resource, Keyword.merge(unquote(opts), data_layer: AshPostgres.DataLayer)
+    end
+  end
+end
+
 defmodule Kit.D do
   defmacro __using__(_opts) do
     quote do
@@ -1310,6 +1326,9 @@ end
                     span: c_table.clone()
                 })
             ),
+            // Literal defaults the user's options override, or forced over them.
+            ("Kit.E", None, Some("data_layer"), true, None),
+            ("Kit.F", None, None, true, None),
         ]
     );
     assert_eq!(
@@ -1320,6 +1339,64 @@ end
         }]
     );
     assert!(f.templates.iter().all(|t| t.resource.unresolved.is_empty()));
+}
+
+#[test]
+fn conditional_sections_in_a_base_are_unresolved() {
+    let src = r#"defmodule Workflow.TokenResource do
+  defmacro __using__(opts) do
+    table = Keyword.get(opts, :table, "workflow_tokens")
+    tenant? = Keyword.get(opts, :tenant?, false)
+    extra = Keyword.get(opts, :do, nil)
+
+    quote do
+      use Ash.Resource,
+        domain: unquote(opts[:domain]),
+        data_layer: AshPostgres.DataLayer
+
+      postgres do
+        table unquote(table)
+        repo unquote(Keyword.fetch!(opts, :repo))
+      end
+
+      if unquote(tenant?) do
+        multitenancy do
+          strategy :attribute
+          attribute :organization_id
+        end
+      end
+
+      attributes do
+        uuid_primary_key :id
+      end
+
+      unquote(extra)
+    end
+  end
+end
+"#;
+    let f = facts(src);
+    let t = &f.templates[0];
+    assert_eq!(t.table_option.as_deref(), Some("table"));
+    assert_eq!(t.repo_option.as_deref(), Some("repo"));
+    assert_eq!(
+        t.resource.table,
+        literal("workflow_tokens", at(src, "unquote(table)"))
+    );
+    assert_eq!(t.resource.multitenancy, None);
+    assert_eq!(
+        f.unresolved,
+        vec![
+            Unresolved {
+                span: at(src, "if unquote(tenant?) do"),
+                message: "DSL sections inside `if` are not followed; what they declare is not checked".into(),
+            },
+            Unresolved {
+                span: at(src, "unquote(extra)"),
+                message: "`unquote(extra)` in a base module's quote is not followed; what it injects is not checked".into(),
+            },
+        ]
+    );
 }
 
 #[test]
@@ -1622,4 +1699,27 @@ fn cloaked_attribute_missing_from_the_resource_keeps_the_entry() {
         )]
     );
     assert_eq!(attribute(r, "token").span, at(src, ":token"));
+}
+
+#[test]
+fn deeply_nested_input_is_refused_not_overflowed() {
+    let n = 5000;
+    let deep_list = format!("x = {}{}\n", "[".repeat(n), "]".repeat(n));
+    let f = facts(&deep_list);
+    assert_eq!(
+        messages(&f.unresolved),
+        ["the file nests expressions more than 400 levels deep; it is not read"]
+    );
+    let keys = format!(
+        "defmodule A do\n  use Ash.Resource, data_layer: AshPostgres.DataLayer\n  identities do\n    identity :x, {}{}\n  end\nend\n",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    assert!(facts(&keys).resources.is_empty());
+    // Nesting real code uses is read.
+    let nested = format!("defmodule A do\n  use Ash.Resource, data_layer: AshPostgres.DataLayer\n  attributes do\n    attribute :x, {}:string{}\n  end\nend\n", "{:array, ".repeat(20), "}".repeat(20));
+    let r = facts(&nested).resources.remove(0);
+    assert!(r.attributes[0]
+        .written_type
+        .starts_with("{:array, {:array, "));
 }
