@@ -271,7 +271,9 @@ pub enum AttributeOrigin {
     PrimaryKey,
     Timestamp,
     BelongsTo,
-    /// The `encrypted_<name>` column AshCloak stores an attribute in.
+    /// The `encrypted_<name>` column AshCloak stores an attribute in. The
+    /// fact keeps the attribute's own name (AshCloak makes it a calculation)
+    /// and has `column` `encrypted_<name>`.
     Cloak,
     /// Declared in a base module's `__using__` quote.
     Base,
@@ -284,7 +286,9 @@ pub struct AttributeFacts {
     pub span: Span,
     pub name_span: Span,
     /// The type as written (`:string`, `Ash.Type.String`, `{:array, :string}`,
-    /// `MyApp.Types.Status`); for Ecto schemas the Ecto type.
+    /// `MyApp.Types.Status`); for Ecto schemas the Ecto type. `"belongs_to"`
+    /// for a belongs_to key whose type is the destination's primary key type;
+    /// `"?"` when the type is not a literal.
     pub written_type: String,
     /// The column name (`source:` or the attribute name).
     pub column: String,
@@ -412,7 +416,9 @@ pub struct BaseUse {
     pub module: String,
     pub span: Span,
     /// Literal options (`table: "cpu_metrics"` → `"table" => "cpu_metrics"`);
-    /// non-literal ones are absent and listed in `unresolved_options`.
+    /// non-literal ones are absent and listed in `unresolved_options`. An
+    /// Ecto schema that writes `@primary_key false` records it here as
+    /// `"@primary_key" => "false"` (no option can start with `@`).
     pub options: BTreeMap<String, String>,
     pub unresolved_options: Vec<String>,
 }
@@ -430,6 +436,13 @@ pub struct ResourceTemplate {
     pub table_option: Option<String>,
     pub schema_option: Option<String>,
     pub repo_option: Option<String>,
+    /// Option key the data layer is read from: `data_layer:
+    /// unquote(opts[:data_layer])`, or `data_layer` when `use Ash.Resource,
+    /// unquote(opts)` passes every option on.
+    pub data_layer_option: Option<String>,
+    /// `@foreign_key_type` set by an Ecto base's quote (`:binary_id`): the
+    /// type of its users' `belongs_to` keys that do not say `type:`.
+    pub foreign_key_type: Option<String>,
 }
 
 /// `use Ecto.Repo` / `use AshPostgres.Repo` module.
