@@ -93,6 +93,13 @@ impl SourceFile {
             file.problem = Some("the Elixir parser gave up on this file".into());
             return file;
         };
+        if syntax::elixir::nests_deeper_than(&tree, syntax::elixir::MAX_TREE_DEPTH) {
+            file.problem = Some(format!(
+                "expressions nest more than {} levels deep; not indexed",
+                syntax::elixir::MAX_TREE_DEPTH
+            ));
+            return file;
+        }
         file.syntax_errors = syntax::elixir::syntax_errors(&tree, 5);
         file.facts = match file.role {
             FileRole::Migration { .. } => {
@@ -437,6 +444,9 @@ fn elixir_file_matters(rel: &str, bytes: &[u8]) -> bool {
         b"postgres do",
         b"attributes do",
         b"table:",
+        // An Ecto schema declared through a base (`use MyApp.Schema`).
+        b"schema \"",
+        b"schema @",
     ];
     NEEDLES.iter().any(|n| contains(bytes, n))
 }
@@ -448,6 +458,41 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deeply_nested_files_are_reported_not_overflowed() {
+        let n = 5000;
+        for text in [
+            format!("x = {}{}\n", "[".repeat(n), "]".repeat(n)),
+            format!(
+                "defmodule A do\n  use Ash.Resource, data_layer: AshPostgres.DataLayer\n  identities do\n    identity :x, {}{}\n  end\nend\n",
+                "[".repeat(n),
+                "]".repeat(n)
+            ),
+        ] {
+            let file = SourceFile::from_text(
+                "lib/a.ex".into(),
+                FileRole::Elixir { root: String::new() },
+                Arc::from(text),
+            );
+            assert_eq!(
+                file.problem.as_deref(),
+                Some("expressions nest more than 400 levels deep; not indexed")
+            );
+            assert_eq!(file.facts, FileFacts::None);
+        }
+        let migration = SourceFile::from_text(
+            "priv/repo/migrations/1_a.exs".into(),
+            FileRole::Migration {
+                root: String::new(),
+                repo_dir: "priv/repo".into(),
+                tenant: false,
+                version: Some("1".into()),
+            },
+            Arc::from(format!("defmodule M do\n  use Ecto.Migration\n  def up do\n    execute {}\"x\"{}\n  end\nend\n", "(".repeat(n), ")".repeat(n))),
+        );
+        assert!(migration.problem.is_some());
+    }
 
     #[test]
     fn classifies_paths() {

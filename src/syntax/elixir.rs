@@ -614,6 +614,36 @@ pub fn expand_alias(written: &str, aliases: &HashMap<String, String>, current: &
     }
 }
 
+/// Whether any node of the tree lies more than `limit` levels down, walked
+/// without recursion. The extractors recurse over trees, so files nesting
+/// deeper than [`MAX_TREE_DEPTH`] are reported instead of read.
+pub fn nests_deeper_than(tree: &Tree, limit: usize) -> bool {
+    let mut cursor = tree.walk();
+    let mut depth = 0usize;
+    loop {
+        if depth > limit {
+            return true;
+        }
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
+    }
+}
+
+/// No real source nests this deep; the recursive extractors stay far from
+/// the stack's limit below it.
+pub const MAX_TREE_DEPTH: usize = 400;
+
 /// Byte ranges of syntax errors (`ERROR` and missing nodes), at most `limit`.
 pub fn syntax_errors(tree: &Tree, limit: usize) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();

@@ -27,34 +27,6 @@ use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 /// chains) before giving up on them.
 const MAX_NESTING: usize = 16;
 
-/// Files nesting deeper than this are not read (see [`extract`]).
-const MAX_TREE_DEPTH: usize = 400;
-
-/// Whether any node of the tree lies more than `limit` levels down, walked
-/// without recursion.
-fn nests_deeper_than(tree: &Tree, limit: usize) -> bool {
-    let mut cursor = tree.walk();
-    let mut depth = 0usize;
-    loop {
-        if depth > limit {
-            return true;
-        }
-        if cursor.goto_first_child() {
-            depth += 1;
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return false;
-            }
-            depth -= 1;
-        }
-    }
-}
-
 /// The tree-sitter query the extractor starts from (`use` calls, `__using__`
 /// definitions, `config` entries).
 pub const QUERY_SOURCE: &str = include_str!("../../queries/resource.scm");
@@ -63,16 +35,6 @@ pub const QUERY_SOURCE: &str = include_str!("../../queries/resource.scm");
 /// config entry in the file.
 pub fn extract(src: &str, tree: &Tree) -> ElixirFacts {
     let mut facts = ElixirFacts::default();
-    // The shared tree helpers recurse; no real source nests this deep.
-    if nests_deeper_than(tree, MAX_TREE_DEPTH) {
-        facts.unresolved.push(Unresolved {
-            span: 0..0,
-            message: format!(
-                "the file nests expressions more than {MAX_TREE_DEPTH} levels deep; it is not read"
-            ),
-        });
-        return facts;
-    }
     let modules = elixir::modules(tree, src);
     let scopes = alias_scopes(&modules, tree, src);
     for (module, aliases) in modules.iter().zip(scopes) {
