@@ -199,11 +199,11 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
             "create-table",
             Some(table),
             if raw {
-                format!("CREATE TABLE {} without IF NOT EXISTS fails when re-run (42P07 duplicate_table)", show(table))
+                format!("CREATE TABLE {} without IF NOT EXISTS fails when re-run (42P07 duplicate_table)", qualify(file, table))
             } else {
                 format!(
                     "create table {} fails when re-run (42P07 duplicate_table); use create_if_not_exists",
-                    show(table)
+                    qualify(file, table)
                 )
             },
         ),
@@ -244,7 +244,7 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
                     format!(
                         "add :{} to {} fails when re-run (42701 duplicate_column); use add_if_not_exists",
                         column.name,
-                        show(table)
+                        qualify(file, table)
                     ),
                 )
             }
@@ -288,7 +288,7 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
                 Some(table),
                 format!(
                     "adding {what} {name} on {} fails when re-run (42710 duplicate_object); Postgres has no ADD CONSTRAINT IF NOT EXISTS: guard it in a DO block that checks pg_constraint",
-                    show(table)
+                    qualify(file, table)
                 ),
             )
         }
@@ -297,21 +297,21 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
             Some(from),
             format!(
                 "renaming {} to {} fails when re-run: the old name no longer exists (42P01 undefined_table)",
-                show(from),
+                qualify(file, from),
                 to.name
             ),
         ),
         OpKind::RenameColumn { table, from, to } => (
             "rename",
             Some(table),
-            format!("renaming column {from} to {to} on {} fails when re-run (42703 undefined_column)", show(table)),
+            format!("renaming column {from} to {to} on {} fails when re-run (42703 undefined_column)", qualify(file, table)),
         ),
         OpKind::DropTable { table, if_exists: false } => (
             "drop",
             Some(table),
             format!(
                 "dropping {} fails when re-run (42P01 undefined_table); use drop_if_exists",
-                show(table)
+                qualify(file, table)
             ),
         ),
         OpKind::DropView {
@@ -319,7 +319,7 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
         } => (
             "drop",
             Some(table),
-            format!("DROP VIEW {} without IF EXISTS fails when re-run (42P01)", show(table)),
+            format!("DROP VIEW {} without IF EXISTS fails when re-run (42P01)", qualify(file, table)),
         ),
         OpKind::RemoveColumn {
             table,
@@ -331,7 +331,7 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
             Some(table),
             format!(
                 "removing column {column} from {} fails when re-run (42703 undefined_column); use remove_if_exists",
-                show(table)
+                qualify(file, table)
             ),
         ),
         OpKind::DropIndex {
@@ -350,7 +350,7 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
             Some(table),
             format!(
                 "dropping constraint {name} on {} fails when re-run (42704 undefined_object); use drop_if_exists",
-                show(table)
+                qualify(file, table)
             ),
         ),
         OpKind::CreateView {
@@ -365,7 +365,7 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
             format!(
                 "CREATE {}VIEW {} without IF NOT EXISTS{} fails when re-run (42P07 duplicate_table)",
                 if *materialized { "MATERIALIZED " } else { "" },
-                show(table),
+                qualify(file, table),
                 if *materialized { "" } else { " or OR REPLACE" }
             ),
         ),
@@ -428,7 +428,10 @@ fn irreversible(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
                 table,
                 if_exists: true,
             },
-        ) => (format!("drop_if_exists table {}", show(table)), Some(table)),
+        ) => (
+            format!("drop_if_exists table {}", qualify(file, table)),
+            Some(table),
+        ),
         (
             OpSource::Dsl,
             OpKind::DropConstraint {
