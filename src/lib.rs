@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod ide;
 pub mod model;
 pub mod syntax;
 pub mod text;

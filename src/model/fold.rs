@@ -188,6 +188,19 @@ pub fn fold_model(
     repo_module: Option<String>,
     config: &RepoMigrationConfig,
 ) -> RepoModel {
+    fold_model_through(ws, key, root, repo_module, config, None)
+}
+
+/// [`fold_model`], stopping after the migration file `last` when given: the
+/// database as that migration leaves it.
+pub fn fold_model_through(
+    ws: &Workspace,
+    key: &ModelKey,
+    root: &str,
+    repo_module: Option<String>,
+    config: &RepoMigrationConfig,
+    last: Option<&str>,
+) -> RepoModel {
     let default_schema = if key.tenant {
         TENANT_SCHEMA.to_string()
     } else {
@@ -245,6 +258,9 @@ pub fn fold_model(
             if matches!(op.direction, Direction::Change | Direction::Up) {
                 folder.apply(rel, op);
             }
+        }
+        if last == Some(rel) {
+            break;
         }
     }
     folder.model

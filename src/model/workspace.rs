@@ -74,6 +74,18 @@ pub struct SourceFile {
 impl SourceFile {
     /// Read facts from text. Pure: used for files on disk and editor buffers alike.
     pub fn from_text(rel: String, role: FileRole, text: Arc<str>) -> SourceFile {
+        SourceFile::from_text_reparsed(rel, role, text, None).0
+    }
+
+    /// [`SourceFile::from_text`] for a file kept open in an editor: parse
+    /// incrementally from `old` (a tree already `Tree::edit`ed to match
+    /// `text`) and hand back the new tree for the next edit.
+    pub fn from_text_reparsed(
+        rel: String,
+        role: FileRole,
+        text: Arc<str>,
+        old: Option<&tree_sitter::Tree>,
+    ) -> (SourceFile, Option<tree_sitter::Tree>) {
         let lines = LineIndex::new(&text);
         let suppressions = syntax::suppress::suppressions(&text);
         let mut file = SourceFile {
@@ -87,18 +99,18 @@ impl SourceFile {
             problem: None,
         };
         if matches!(file.role, FileRole::Snapshot { .. }) {
-            return file;
+            return (file, None);
         }
-        let Some(tree) = syntax::elixir::parse(&file.text) else {
+        let Some(tree) = syntax::elixir::parse_incremental(&file.text, old) else {
             file.problem = Some("the Elixir parser gave up on this file".into());
-            return file;
+            return (file, None);
         };
         if syntax::elixir::nests_deeper_than(&tree, syntax::elixir::MAX_TREE_DEPTH) {
             file.problem = Some(format!(
                 "expressions nest more than {} levels deep; not indexed",
                 syntax::elixir::MAX_TREE_DEPTH
             ));
-            return file;
+            return (file, Some(tree));
         }
         file.syntax_errors = syntax::elixir::syntax_errors(&tree, 5);
         file.facts = match file.role {
@@ -107,7 +119,7 @@ impl SourceFile {
             }
             _ => FileFacts::Elixir(syntax::resource::extract(&file.text, &tree)),
         };
-        file
+        (file, Some(tree))
     }
 
     /// Read a file's bytes into a `SourceFile`, or one that carries the
@@ -203,13 +215,24 @@ impl std::fmt::Display for LoadError {
 impl Workspace {
     /// Walk `path`, find project roots and index every file that matters.
     pub fn load(path: &Path) -> Result<Workspace, LoadError> {
+        let config = Config::load(path)
+            .map_err(LoadError::Config)?
+            .unwrap_or_default();
+        Workspace::load_with(path, config, &|_, _| {})
+    }
+
+    /// [`Workspace::load`] with a configuration the caller settled (an
+    /// editor's settings layered under the file), calling `progress(done,
+    /// total)` as files are read, from any thread.
+    pub fn load_with(
+        path: &Path,
+        config: Config,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Workspace, LoadError> {
         let meta = std::fs::metadata(path).map_err(|_| LoadError::NotFound(path.to_path_buf()))?;
         if !meta.is_dir() {
             return Err(LoadError::NotADirectory(path.to_path_buf()));
         }
-        let config = Config::load(path)
-            .map_err(LoadError::Config)?
-            .unwrap_or_default();
         let mut ws = Workspace {
             root: path.to_path_buf(),
             config,
@@ -222,9 +245,16 @@ impl Workspace {
             .filter_map(|rel| ws.classify(rel).map(|role| (rel.clone(), role)))
             .collect();
         let root_dir = ws.root.clone();
+        let total = candidates.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        progress(0, total);
         let results: Vec<Option<SourceFile>> = candidates
             .into_par_iter()
             .map(|(rel, role)| {
+                progress(
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                    total,
+                );
                 let bytes = match std::fs::read(root_dir.join(&rel)) {
                     Ok(b) => b,
                     // Deleted between listing and reading, or unreadable.
