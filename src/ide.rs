@@ -36,6 +36,19 @@ impl Snapshot {
         }
     }
 
+    /// The workspace to change before [`Snapshot::reanalyze`]; cloned first
+    /// only if a reader still holds this snapshot's copy.
+    pub fn workspace_mut(&mut self) -> &mut Workspace {
+        Arc::make_mut(&mut self.workspace)
+    }
+
+    /// Analyse and check the workspace again after it changed.
+    pub fn reanalyze(&mut self) {
+        let analysis = analyze(&self.workspace);
+        self.findings = Arc::new(checks::run(&self.workspace, &analysis));
+        self.analysis = Arc::new(analysis);
+    }
+
     pub fn file(&self, rel: &str) -> Option<&SourceFile> {
         self.workspace.files.get(rel)
     }

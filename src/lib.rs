@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod cli;
 pub mod ide;
+pub mod lsp;
 pub mod model;
 pub mod syntax;
 pub mod text;

@@ -1,4 +1,4 @@
-//! `ecto-ash-lsp`: argument parsing, then hand over to `cli`.
+//! `ecto-ash-lsp`: argument parsing, then hand over to `cli` or `lsp`.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ecto_ash_lsp::checks::Severity;
@@ -42,6 +42,8 @@ enum Command {
     },
     /// Print the rule table (code, default severity, summary).
     Rules,
+    /// Serve the Language Server Protocol over stdio (also what a bare `ecto-ash-lsp` does).
+    Lsp,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -67,7 +69,11 @@ enum FailLevel {
 fn main() {
     let args = Args::parse();
     let code = match args.command {
-        Some(Command::Check { path, format, fail_on }) => {
+        Some(Command::Check {
+            path,
+            format,
+            fail_on,
+        }) => {
             let format = match format {
                 Format::Human => CheckFormat::Human,
                 Format::Json => CheckFormat::Json,
@@ -81,11 +87,12 @@ fn main() {
             };
             cli::check(&path, format, fail_on)
         }
-        Some(Command::Schema { path, format: SchemaFormat::Json }) => cli::schema(&path),
+        Some(Command::Schema {
+            path,
+            format: SchemaFormat::Json,
+        }) => cli::schema(&path),
         Some(Command::Rules) => cli::rules(),
-        None => cli::trouble(
-            "the language server is not available in this build yet; run `ecto-ash-lsp check [PATH]` or see --help",
-        ),
+        Some(Command::Lsp) | None => ecto_ash_lsp::lsp::run_stdio(),
     };
     std::process::exit(code);
 }

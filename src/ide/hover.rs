@@ -57,7 +57,7 @@ fn resource_hover(snap: &Snapshot, r: &LinkedResource) -> String {
             table_markdown(snap, table, &mut out);
         }
         (Some(q), None) => {
-            let _ = write!(out, " → table `{q}`, which no migration creates\n");
+            let _ = writeln!(out, " → table `{q}`, which no migration creates");
         }
         (None, _) => out.push_str(": its table is not known statically\n"),
     }

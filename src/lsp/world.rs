@@ -1,0 +1,484 @@
+//! The server's state: workspace folders with their current snapshot, open
+//! documents, work waiting for the analysis loop, and what was last
+//! published. `process` turns waiting work into new snapshots and the
+//! diagnostics to publish; it runs on a blocking thread, never on the async
+//! runtime.
+
+// `lsp_types::Uri` hashes and compares by its text; clippy sees the parse
+// cache inside it as interior mutability.
+#![allow(clippy::mutable_key_type)]
+
+use super::convert::{self, Encoding};
+use super::documents::Document;
+use super::settings;
+use crate::ide::Snapshot;
+use crate::model::config::{Config, CONFIG_FILE};
+use crate::model::workspace::{FileRole, SourceFile, Workspace, MAX_FILE_BYTES};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tower_lsp_server::lsp_types as lsp;
+use tower_lsp_server::UriExt;
+
+/// Lock a mutex, taking over its data even if a panicking thread held it:
+/// every update below leaves the data usable.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One workspace folder (a root of a multi-root workspace).
+#[derive(Debug, Default)]
+pub struct Folder {
+    pub snapshot: Snapshot,
+    /// Version of each open document whose text the snapshot holds.
+    pub versions: HashMap<String, i32>,
+    /// Why `.ecto-ash-lsp.toml` could not be used, if it could not.
+    pub config_problem: Option<String>,
+    pub indexed: bool,
+}
+
+/// Work the analysis loop has not done yet. Edits coalesce here.
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub files: BTreeSet<lsp::Uri>,
+    pub reload: BTreeSet<PathBuf>,
+    /// Folders no longer in the workspace: their diagnostics are withdrawn.
+    pub forget: BTreeSet<PathBuf>,
+    /// Settings changed: every folder's configuration is recomputed.
+    pub reconfigure: bool,
+}
+
+impl Pending {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+            && self.reload.is_empty()
+            && self.forget.is_empty()
+            && !self.reconfigure
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Docs {
+    pub open: HashMap<lsp::Uri, Document>,
+    pub pending: Pending,
+}
+
+/// Diagnostics for one file, ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Publish {
+    pub uri: lsp::Uri,
+    pub diagnostics: Vec<lsp::Diagnostic>,
+    /// The document version they were computed for (open documents only).
+    pub version: Option<i32>,
+}
+
+/// Everything the handlers and the analysis loop share. Locks are never
+/// held across an `.await`; `folders` may be held for an analysis (a few
+/// milliseconds), so only blocking threads take it.
+#[derive(Debug, Default)]
+pub struct World {
+    pub encoding: Mutex<Encoding>,
+    /// Folder roots, for mapping a URI to its folder without waiting on
+    /// an analysis.
+    pub roots: Mutex<Vec<PathBuf>>,
+    pub folders: Mutex<BTreeMap<PathBuf, Folder>>,
+    pub docs: Mutex<Docs>,
+    /// The editor's settings (under the folders' `.ecto-ash-lsp.toml`).
+    pub settings: Mutex<Config>,
+    /// What was last published per file, to send only what changed.
+    pub published: Mutex<HashMap<lsp::Uri, Vec<lsp::Diagnostic>>>,
+}
+
+/// Where a URI is: its folder's root and its path relative to it.
+pub fn locate(roots: &[PathBuf], uri: &lsp::Uri) -> Option<(PathBuf, String)> {
+    let path = uri.to_file_path()?;
+    let root = roots
+        .iter()
+        .filter(|r| path.starts_with(r))
+        .max_by_key(|r| r.as_os_str().len())?;
+    let rel = path.strip_prefix(root).ok()?;
+    let rel: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if rel.is_empty() || rel.iter().any(|c| c == "..") {
+        return None;
+    }
+    Some((root.clone(), rel.join("/")))
+}
+
+/// Files whose change means re-reading the whole folder: project roots,
+/// the configuration, and `.gitignore` (which decides whether snapshots are
+/// tracked).
+fn changes_the_folder(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name == "mix.exs" || name == ".gitignore" || rel == CONFIG_FILE
+}
+
+/// Progress of indexing: (done, total) over all folders being read.
+pub type OnProgress<'p> = &'p (dyn Fn(usize, usize) + Sync);
+
+impl World {
+    pub fn encoding(&self) -> Encoding {
+        *lock(&self.encoding)
+    }
+
+    pub fn locate(&self, uri: &lsp::Uri) -> Option<(PathBuf, String)> {
+        locate(&lock(&self.roots), uri)
+    }
+
+    /// The current snapshot of the folder holding `uri`, with the file's path in it.
+    pub fn snapshot_of(&self, uri: &lsp::Uri) -> Option<(PathBuf, String, Snapshot)> {
+        let (root, rel) = self.locate(uri)?;
+        let snap = lock(&self.folders).get(&root)?.snapshot.clone();
+        Some((root, rel, snap))
+    }
+
+    /// Whether the snapshot already holds the open document's latest text.
+    pub fn is_current(&self, uri: &lsp::Uri) -> bool {
+        let Some(version) = lock(&self.docs).open.get(uri).map(|d| d.version) else {
+            return true;
+        };
+        let Some((root, rel)) = self.locate(uri) else {
+            return true;
+        };
+        lock(&self.folders)
+            .get(&root)
+            .is_none_or(|f| !f.indexed || f.versions.get(&rel) == Some(&version))
+    }
+
+    /// Take the waiting work.
+    pub fn take_pending(&self) -> Pending {
+        std::mem::take(&mut lock(&self.docs).pending)
+    }
+
+    /// Do the waiting work: reload folders, re-read changed files (open
+    /// ones from their buffer, parsed incrementally), re-analyse, and return
+    /// the diagnostics that changed.
+    pub fn process(&self, job: Pending, progress: OnProgress) -> Vec<Publish> {
+        let editor = lock(&self.settings).clone();
+        let mut reload = job.reload.clone();
+        let mut publish_always: BTreeSet<lsp::Uri> = BTreeSet::new();
+        let mut touched: BTreeSet<PathBuf> = BTreeSet::new();
+
+        if job.reconfigure {
+            let mut folders = lock(&self.folders);
+            for (root, folder) in folders.iter_mut() {
+                let (config, problem) = settings::effective(&editor, root);
+                folder.config_problem = problem;
+                if config.exclude != folder.snapshot.workspace.config.exclude {
+                    reload.insert(root.clone());
+                } else if config != folder.snapshot.workspace.config {
+                    folder.snapshot.workspace_mut().config = config;
+                    folder.snapshot.reanalyze();
+                    touched.insert(root.clone());
+                } else {
+                    touched.insert(root.clone());
+                }
+            }
+        }
+
+        // Sort the changed files into folders to reload and files to re-read.
+        let roots = lock(&self.roots).clone();
+        let mut updates: BTreeMap<PathBuf, Vec<(String, lsp::Uri)>> = BTreeMap::new();
+        for uri in &job.files {
+            let Some((root, rel)) = locate(&roots, uri) else {
+                continue;
+            };
+            if changes_the_folder(&rel) {
+                reload.insert(root);
+            } else {
+                updates.entry(root).or_default().push((rel, uri.clone()));
+            }
+        }
+        for root in reload.iter().filter(|r| roots.contains(r)) {
+            self.reload(root, &editor, progress);
+            touched.insert(root.clone());
+        }
+
+        for (root, files) in updates {
+            if reload.contains(&root) {
+                for (_, uri) in &files {
+                    publish_always.insert(uri.clone());
+                }
+                continue;
+            }
+            let Some(workspace) = lock(&self.folders)
+                .get(&root)
+                .filter(|f| f.indexed)
+                .map(|f| f.snapshot.workspace.clone())
+            else {
+                // Not indexed yet: the coming load reads every buffer.
+                continue;
+            };
+            let read: Vec<(String, FileUpdate)> = files
+                .iter()
+                .map(|(rel, uri)| (rel.clone(), self.read_file(&workspace, &root, rel, uri)))
+                .collect();
+            drop(workspace);
+            let mut folders = lock(&self.folders);
+            let Some(folder) = folders.get_mut(&root) else {
+                continue;
+            };
+            {
+                let ws = folder.snapshot.workspace_mut();
+                for (rel, update) in read {
+                    match update {
+                        FileUpdate::Set(file, version) => {
+                            ws.files.insert(rel.clone(), *file);
+                            match version {
+                                Some(v) => folder.versions.insert(rel, v),
+                                None => folder.versions.remove(&rel),
+                            };
+                        }
+                        FileUpdate::Remove => {
+                            let prefix = format!("{rel}/");
+                            ws.files.retain(|f, _| f != &rel && !f.starts_with(&prefix));
+                            folder.versions.remove(&rel);
+                        }
+                        FileUpdate::Ignore => {}
+                    }
+                }
+            }
+            folder.snapshot.reanalyze();
+            for (_, uri) in files {
+                publish_always.insert(uri);
+            }
+            touched.insert(root);
+        }
+
+        let mut out = Vec::new();
+        for root in &job.forget {
+            self.withdraw(root, &mut out);
+        }
+        let enc = self.encoding();
+        for root in touched {
+            self.diff(&root, &publish_always, enc, &mut out);
+        }
+        out
+    }
+
+    /// Read a whole folder again, with the open buffers over the files on disk.
+    fn reload(&self, root: &Path, editor: &Config, progress: OnProgress) {
+        let (config, problem) = settings::effective(editor, root);
+        let mut ws = match Workspace::load_with(root, config.clone(), progress) {
+            Ok(ws) => ws,
+            Err(_) => Workspace {
+                root: root.to_path_buf(),
+                config,
+                roots: vec![String::new()],
+                ..Workspace::default()
+            },
+        };
+        let buffers: Vec<(lsp::Uri, Document)> = lock(&self.docs)
+            .open
+            .iter()
+            .map(|(u, d)| (u.clone(), d.clone()))
+            .collect();
+        let roots = lock(&self.roots).clone();
+        let mut versions = HashMap::new();
+        for (uri, doc) in buffers {
+            let Some((doc_root, rel)) = locate(&roots, &uri) else {
+                continue;
+            };
+            if doc_root != root {
+                continue;
+            }
+            let Some(role) = ws.classify(&rel) else {
+                continue;
+            };
+            let (file, tree) = buffer_file(rel.clone(), role, doc.text(), doc.tree.as_ref());
+            self.keep_tree(&uri, doc.version, tree);
+            ws.files.insert(rel.clone(), file);
+            versions.insert(rel, doc.version);
+        }
+        let snapshot = Snapshot::new(ws);
+        if let Some(folder) = lock(&self.folders).get_mut(root) {
+            folder.snapshot = snapshot;
+            folder.versions = versions;
+            folder.config_problem = problem;
+            folder.indexed = true;
+        }
+    }
+
+    /// The new content of one changed file.
+    fn read_file(&self, ws: &Workspace, root: &Path, rel: &str, uri: &lsp::Uri) -> FileUpdate {
+        let Some(role) = ws.classify(rel) else {
+            return if ws.files.contains_key(rel) {
+                FileUpdate::Remove
+            } else {
+                FileUpdate::Ignore
+            };
+        };
+        let buffer = lock(&self.docs)
+            .open
+            .get(uri)
+            .map(|d| (d.text(), d.tree.clone(), d.version));
+        if let Some((text, tree, version)) = buffer {
+            let (file, tree) = buffer_file(rel.to_string(), role, text, tree.as_ref());
+            self.keep_tree(uri, version, tree);
+            return FileUpdate::Set(Box::new(file), Some(version));
+        }
+        let mut path = root.to_path_buf();
+        path.extend(rel.split('/'));
+        match std::fs::read(&path) {
+            Ok(bytes) => FileUpdate::Set(
+                Box::new(SourceFile::from_bytes(rel.to_string(), role, bytes)),
+                None,
+            ),
+            Err(_) => FileUpdate::Remove,
+        }
+    }
+
+    /// Keep a fresh tree for the next incremental parse, unless the buffer
+    /// moved on meanwhile (then its edited old tree is still the right one).
+    fn keep_tree(&self, uri: &lsp::Uri, version: i32, tree: Option<tree_sitter::Tree>) {
+        if let Some(doc) = lock(&self.docs).open.get_mut(uri) {
+            if doc.version == version {
+                doc.tree = tree;
+            }
+        }
+    }
+
+    /// Withdraw every diagnostic published for files under `root`.
+    fn withdraw(&self, root: &Path, out: &mut Vec<Publish>) {
+        let mut published = lock(&self.published);
+        let gone: Vec<lsp::Uri> = published
+            .keys()
+            .filter(|u| u.to_file_path().is_some_and(|p| p.starts_with(root)))
+            .cloned()
+            .collect();
+        for uri in gone {
+            published.remove(&uri);
+            out.push(Publish {
+                uri,
+                diagnostics: Vec::new(),
+                version: None,
+            });
+        }
+    }
+
+    /// The diagnostics of a folder that differ from what was published, and
+    /// those of `always` (edited documents: their version moved on).
+    fn diff(
+        &self,
+        root: &Path,
+        always: &BTreeSet<lsp::Uri>,
+        enc: Encoding,
+        out: &mut Vec<Publish>,
+    ) {
+        let Some((snap, versions, problem)) = lock(&self.folders).get(root).map(|f| {
+            (
+                f.snapshot.clone(),
+                f.versions.clone(),
+                f.config_problem.clone(),
+            )
+        }) else {
+            return;
+        };
+        let mut now: BTreeMap<String, Vec<lsp::Diagnostic>> = BTreeMap::new();
+        for finding in snap.findings.iter() {
+            let Some(file) = snap.file(&finding.file) else {
+                continue;
+            };
+            now.entry(finding.file.clone())
+                .or_default()
+                .push(convert::diagnostic(&snap, root, file, finding, enc));
+        }
+        let mut by_uri: HashMap<lsp::Uri, (Vec<lsp::Diagnostic>, Option<i32>)> = HashMap::new();
+        for (rel, diagnostics) in now {
+            if let Some(uri) = convert::uri_of(root, &rel) {
+                by_uri.insert(uri, (diagnostics, versions.get(&rel).copied()));
+            }
+        }
+        if let (Some(problem), Some(uri)) = (problem, convert::uri_of(root, CONFIG_FILE)) {
+            by_uri.insert(
+                uri,
+                (
+                    vec![lsp::Diagnostic {
+                        range: lsp::Range::default(),
+                        severity: Some(lsp::DiagnosticSeverity::ERROR),
+                        source: Some(convert::SOURCE.into()),
+                        message: format!("{problem}; this file is ignored until it is fixed"),
+                        ..lsp::Diagnostic::default()
+                    }],
+                    None,
+                ),
+            );
+        }
+        let mut published = lock(&self.published);
+        let stale: Vec<lsp::Uri> = published
+            .keys()
+            .filter(|u| {
+                !by_uri.contains_key(*u) && u.to_file_path().is_some_and(|p| p.starts_with(root))
+            })
+            .cloned()
+            .collect();
+        for uri in stale {
+            published.remove(&uri);
+            let version = self
+                .locate(&uri)
+                .and_then(|(_, rel)| versions.get(&rel).copied());
+            out.push(Publish {
+                uri,
+                diagnostics: Vec::new(),
+                version,
+            });
+        }
+        for (uri, (diagnostics, version)) in by_uri {
+            if published.get(&uri) == Some(&diagnostics) && !always.contains(&uri) {
+                continue;
+            }
+            published.insert(uri.clone(), diagnostics.clone());
+            out.push(Publish {
+                uri,
+                diagnostics,
+                version,
+            });
+        }
+        for uri in always {
+            if out.iter().any(|p| &p.uri == uri) || published.contains_key(uri) {
+                continue;
+            }
+            // An edited document without findings: say so for its new version.
+            if let Some((r, rel)) = self.locate(uri) {
+                if r == root {
+                    out.push(Publish {
+                        uri: uri.clone(),
+                        diagnostics: Vec::new(),
+                        version: versions.get(&rel).copied(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Forget what was published for `uri` (its publication was dropped as
+    /// stale), so the next analysis publishes it again.
+    pub fn unpublish(&self, uri: &lsp::Uri) {
+        lock(&self.published).remove(uri);
+    }
+}
+
+/// An editor buffer as an indexed file: parsed incrementally, unless it is
+/// too large or binary, which it is reported as (like a file on disk).
+fn buffer_file(
+    rel: String,
+    role: FileRole,
+    text: Arc<str>,
+    old: Option<&tree_sitter::Tree>,
+) -> (SourceFile, Option<tree_sitter::Tree>) {
+    if text.len() > MAX_FILE_BYTES || text.contains('\0') {
+        return (
+            SourceFile::from_bytes(rel, role, text.as_bytes().to_vec()),
+            None,
+        );
+    }
+    SourceFile::from_text_reparsed(rel, role, text, old)
+}
+
+enum FileUpdate {
+    Set(Box<SourceFile>, Option<i32>),
+    Remove,
+    Ignore,
+}
