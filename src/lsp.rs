@@ -58,3 +58,6 @@ pub fn run_stdio() -> i32 {
     runtime.shutdown_timeout(Duration::from_millis(100));
     code
 }
+
+#[cfg(test)]
+mod tests;

@@ -325,6 +325,7 @@ async fn a_whole_editing_session() {
         .wait_for(|m| {
             m["method"] == "textDocument/publishDiagnostics"
                 && m["params"]["uri"] == uri(root, USER)
+                && m["params"]["version"] == 2
         })
         .await;
     assert_eq!(edited["params"]["version"], 2);

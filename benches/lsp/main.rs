@@ -105,6 +105,8 @@ async fn run(root: &std::path::Path, large: String, edits: usize) {
         }}),
     )
     .await;
+    // A client waits for the answer to `initialize` before `initialized`.
+    while incoming.recv().await.expect("server output")["id"] != 1 {}
     send(
         &mut out,
         json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),

@@ -377,12 +377,13 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
         let doc = params.text_document;
-        self.queue(|p| {
-            p.files.insert(doc.uri.clone());
-        });
-        lock(&self.world().docs)
-            .open
-            .insert(doc.uri, Document::new(&doc.text, doc.version));
+        {
+            let mut docs = lock(&self.world().docs);
+            docs.pending.files.insert(doc.uri.clone());
+            docs.open
+                .insert(doc.uri, Document::new(&doc.text, doc.version));
+        }
+        self.inner.wake.notify_one();
     }
 
     async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
@@ -421,11 +422,13 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        lock(&self.world().docs).open.remove(&uri);
-        // Back to the file on disk.
-        self.queue(|p| {
-            p.files.insert(uri);
-        });
+        {
+            let mut docs = lock(&self.world().docs);
+            docs.open.remove(&uri);
+            // Back to the file on disk.
+            docs.pending.files.insert(uri);
+        }
+        self.inner.wake.notify_one();
     }
 
     async fn did_change_watched_files(&self, params: lsp::DidChangeWatchedFilesParams) {

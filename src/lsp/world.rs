@@ -236,7 +236,13 @@ impl World {
                             ws.files.retain(|f, _| f != &rel && !f.starts_with(&prefix));
                             folder.versions.remove(&rel);
                         }
-                        FileUpdate::Ignore => {}
+                        FileUpdate::Ignore(version) => {
+                            // Not part of the model, but requests on it need
+                            // not wait for an analysis that will never hold it.
+                            if let Some(v) = version {
+                                folder.versions.insert(rel, v);
+                            }
+                        }
                     }
                 }
             }
@@ -303,11 +309,12 @@ impl World {
 
     /// The new content of one changed file.
     fn read_file(&self, ws: &Workspace, root: &Path, rel: &str, uri: &lsp::Uri) -> FileUpdate {
+        let buffer_version = lock(&self.docs).open.get(uri).map(|d| d.version);
         let Some(role) = ws.classify(rel) else {
             return if ws.files.contains_key(rel) {
                 FileUpdate::Remove
             } else {
-                FileUpdate::Ignore
+                FileUpdate::Ignore(buffer_version)
             };
         };
         let buffer = lock(&self.docs)
@@ -480,5 +487,6 @@ fn buffer_file(
 enum FileUpdate {
     Set(Box<SourceFile>, Option<i32>),
     Remove,
-    Ignore,
+    /// Not part of the model; the version of its open buffer, if any.
+    Ignore(Option<i32>),
 }
