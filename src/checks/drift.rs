@@ -9,7 +9,10 @@ use crate::checks::rules::{
     PRIMARY_KEY_MISMATCH, TABLE_WITHOUT_RESOURCE,
 };
 use crate::checks::Finding;
-use crate::model::analysis::{attribute_family, Analysis, LinkedResource};
+use crate::model::analysis::{
+    attribute_family, unseen_columns, Analysis, LinkedResource, UnseenColumns,
+    PAPER_TRAIL_EXTENSION,
+};
 use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind};
 use crate::model::fold::{FoldedColumn, FoldedTable, RelationKind, RepoModel};
 use crate::model::types::{compatible, pg_family, TypeFamily};
@@ -440,6 +443,22 @@ fn check_belongs_to(
     }
 }
 
+/// Whether `qualified` is the `<table>_versions` table AshPaperTrail keeps
+/// for a resource of the same model through a resource it generates.
+fn is_paper_trail_versions(analysis: &Analysis, index: usize, qualified: &str) -> bool {
+    let Some(source) = qualified.strip_suffix("_versions") else {
+        return false;
+    };
+    analysis.resources.iter().any(|r| {
+        r.model == Some(index)
+            && r.table.as_deref() == Some(source)
+            && r.facts
+                .extensions
+                .iter()
+                .any(|e| e == PAPER_TRAIL_EXTENSION)
+    })
+}
+
 fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut Vec<Finding>) {
     for table in model.tables.values() {
         if table.kind != RelationKind::Table {
@@ -453,6 +472,9 @@ fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut 
         if mapped.is_empty() {
             // A resource whose table name could not be read may map here.
             if analysis.resources.iter().any(|r| r.table.is_none()) {
+                continue;
+            }
+            if is_paper_trail_versions(analysis, index, &qualified) {
                 continue;
             }
             out.push(
@@ -469,10 +491,22 @@ fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut 
         if mapped.iter().any(|r| !r.facts.unresolved.is_empty()) {
             continue;
         }
-        let columns: BTreeSet<&str> = mapped
+        let mut columns: BTreeSet<&str> = mapped
             .iter()
             .flat_map(|r| r.facts.attributes.iter().map(|a| a.column.as_str()))
             .collect();
+        let mut unseen_unknown = false;
+        for r in &mapped {
+            match unseen_columns(&r.facts) {
+                UnseenColumns::None => {}
+                UnseenColumns::Known(added) => columns.extend(added),
+                UnseenColumns::Unknown => unseen_unknown = true,
+            }
+        }
+        // An extension may have added any of the other columns.
+        if unseen_unknown {
+            continue;
+        }
         let owners = mapped
             .iter()
             .map(|r| r.facts.module.as_str())

@@ -152,6 +152,72 @@ pub fn attribute_family(kind: ResourceKind, written: &str) -> Option<TypeFamily>
     }
 }
 
+/// Columns a resource's extensions may add that its source does not declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnseenColumns {
+    /// Every extension is one we know adds no attributes.
+    None,
+    /// Extensions that add these attributes when the resource lacks them.
+    Known(BTreeSet<&'static str>),
+    /// An extension we cannot see into (or a computed extension list).
+    Unknown,
+}
+
+/// Extensions that add no attributes to the resource they are used on
+/// (AshCloak's own column is modelled where its block is read).
+const EXTENSIONS_WITHOUT_ATTRIBUTES: &[&str] = &[
+    "AshGraphql.Resource",
+    "AshJsonApi.Resource",
+    "AshAdmin.Resource",
+    "AshOban",
+    "AshCloak",
+    "AshAi",
+    "AshRateLimiter",
+    "AshTypescript.Resource",
+    "AshSlug",
+];
+
+/// Extensions whose transformer adds a fixed set of attributes unless the
+/// resource declares them itself.
+const EXTENSION_ATTRIBUTES: &[(&str, &[&str])] = &[(
+    "AshAuthentication.TokenResource",
+    &[
+        "jti",
+        "subject",
+        "expires_at",
+        "purpose",
+        "extra_data",
+        "created_at",
+        "updated_at",
+    ],
+)];
+
+/// What `r`'s extensions may add to its table beyond what its source shows.
+pub fn unseen_columns(r: &ResourceFacts) -> UnseenColumns {
+    let mut known = BTreeSet::new();
+    for extension in &r.extensions {
+        if EXTENSIONS_WITHOUT_ATTRIBUTES.contains(&extension.as_str()) {
+            continue;
+        }
+        match EXTENSION_ATTRIBUTES
+            .iter()
+            .find(|(module, _)| module == extension)
+        {
+            Some((_, columns)) => known.extend(columns.iter().copied()),
+            None => return UnseenColumns::Unknown,
+        }
+    }
+    if known.is_empty() {
+        UnseenColumns::None
+    } else {
+        UnseenColumns::Known(known)
+    }
+}
+
+/// The extension that makes AshPaperTrail keep a `<table>_versions` table
+/// through a resource it generates.
+pub const PAPER_TRAIL_EXTENSION: &str = "AshPaperTrail.Resource";
+
 fn collect_repos(ws: &Workspace) -> Vec<RepoInfo> {
     let mut configs: BTreeMap<String, RepoMigrationConfig> = BTreeMap::new();
     let mut priv_dirs: BTreeMap<String, String> = BTreeMap::new();

@@ -283,6 +283,12 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
     identity_index_names.extend(own.identity_index_names);
     let mut unresolved = inherited.unresolved;
     unresolved.extend(own.unresolved);
+    let mut extensions = inherited.extensions;
+    for e in own.extensions {
+        if !extensions.contains(&e) {
+            extensions.push(e);
+        }
+    }
 
     ResourceFacts {
         module: own.module,
@@ -301,6 +307,7 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
         custom_indexes,
         check_constraints,
         identity_index_names,
+        extensions,
         base: own.base,
         unresolved,
     }

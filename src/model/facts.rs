@@ -404,6 +404,9 @@ pub struct ResourceFacts {
     pub check_constraints: Vec<CheckConstraintFacts>,
     /// `identity_index_names [name: "idx"]`.
     pub identity_index_names: BTreeMap<String, String>,
+    /// Ash `extensions: [...]` (alias-expanded), which may add attributes the
+    /// source does not show. `"?"` stands for a list that is not a literal.
+    pub extensions: Vec<String>,
     /// `use MyApp.Base, table: "x"`: resolved against the base in `model/`.
     pub base: Option<BaseUse>,
     pub unresolved: Vec<Unresolved>,

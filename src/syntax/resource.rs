@@ -87,13 +87,12 @@ fn read_module(
         let has_options = !keyword_args(b.call, src).is_empty();
         if has_options || ash::has_sections(&module.body, src) {
             let base = base_use_of(&reader, b);
-            Some(ash::read_resource(
-                &mut reader,
-                module,
-                &module.body,
-                None,
-                Some(base),
-            ))
+            let mut r = ash::read_resource(&mut reader, module, &module.body, None, Some(base));
+            // Bases usually pass `extensions:` on to `use Ash.Resource`.
+            if let Some(list) = option(&keyword_args(b.call, src), "extensions") {
+                r.extensions = ash::extensions(&reader, list);
+            }
+            Some(r)
         } else {
             None
         }
@@ -747,6 +746,7 @@ pub(super) fn empty_resource(module: &ModuleNode, kind: ResourceKind) -> Resourc
         custom_indexes: Vec::new(),
         check_constraints: Vec::new(),
         identity_index_names: BTreeMap::new(),
+        extensions: Vec::new(),
         base: None,
         unresolved: Vec::new(),
     }

@@ -46,6 +46,9 @@ pub(super) fn read_resource(
     let mut r = empty_resource(module, ResourceKind::Ash);
     if let Some(call) = use_call {
         r.postgres = read_use_options(reader, call);
+        if let Some(list) = option(&keyword_args(call, reader.src), "extensions") {
+            r.extensions = extensions(reader, list);
+        }
     }
     r.base = base;
     read_sections(reader, statements, &mut r);
@@ -90,6 +93,26 @@ fn read_use_options(reader: &mut Reader, call: Node) -> bool {
             false
         }
     }
+}
+
+/// The modules of an `extensions:` option, alias-expanded; `"?"` when the
+/// list is computed, since then any extension may add attributes.
+pub(super) fn extensions(reader: &Reader, list: Node) -> Vec<String> {
+    let items = match reader.value(list) {
+        Dsl::Known(Value::List(items)) => items,
+        Dsl::Known(Value::Alias(one)) => return vec![one],
+        // A base's quote passing its user's option on: the user's own
+        // `extensions:` is read where the base is used.
+        Dsl::Option(_) if reader.macro_options.is_some() => return Vec::new(),
+        _ => return vec!["?".to_string()],
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Alias(a) => reader.expand(a),
+            _ => "?".to_string(),
+        })
+        .collect()
 }
 
 /// `use Ash.Resource, unquote(opts)` and `Keyword.merge` of literal defaults

@@ -1710,3 +1710,97 @@ fn nesting_real_code_uses_is_read() {
         .written_type
         .starts_with("{:array, {:array, "));
 }
+
+#[test]
+fn extensions_are_read_from_use_and_base_options() {
+    let src = r#"defmodule Library.Accounts.Member do
+  alias AshAuthentication, as: Auth
+
+  use Ash.Resource,
+    domain: Library.Accounts,
+    data_layer: AshPostgres.DataLayer,
+    extensions: [Auth, AshGraphql.Resource]
+
+  postgres do
+    table "members"
+    repo Library.Repo
+  end
+end
+
+defmodule Library.Loans.Loan do
+  use Ash.Resource,
+    domain: Library.Loans,
+    data_layer: AshPostgres.DataLayer,
+    extensions: AshArchival.Resource
+
+  postgres do
+    table "loans"
+    repo Library.Repo
+  end
+end
+
+defmodule Library.Loans.Fine do
+  use Ash.Resource,
+    domain: Library.Loans,
+    data_layer: AshPostgres.DataLayer,
+    extensions: @extensions ++ [AshJsonApi.Resource]
+
+  postgres do
+    table "fines"
+    repo Library.Repo
+  end
+end
+
+defmodule Library.Catalog.Book do
+  use Library.Resource, table: "books", extensions: [AshPaperTrail.Resource]
+end
+"#;
+    let f = facts(src);
+    let by_module = |m: &str| {
+        f.resources
+            .iter()
+            .find(|r| r.module == m)
+            .unwrap_or_else(|| panic!("{m} not read"))
+            .extensions
+            .clone()
+    };
+    assert_eq!(
+        by_module("Library.Accounts.Member"),
+        vec!["AshAuthentication", "AshGraphql.Resource"]
+    );
+    assert_eq!(
+        by_module("Library.Loans.Loan"),
+        vec!["AshArchival.Resource"]
+    );
+    // A computed list may hold any extension.
+    assert_eq!(by_module("Library.Loans.Fine"), vec!["?"]);
+    assert_eq!(
+        by_module("Library.Catalog.Book"),
+        vec!["AshPaperTrail.Resource"]
+    );
+}
+
+#[test]
+fn a_base_quote_passing_extensions_on_records_none_itself() {
+    let src = r#"defmodule Library.Resource do
+  defmacro __using__(opts) do
+    quote do
+      use Ash.Resource,
+        domain: unquote(opts[:domain]),
+        data_layer: AshPostgres.DataLayer,
+        extensions: unquote(opts[:extensions])
+
+      postgres do
+        table unquote(opts[:table])
+        repo Library.Repo
+      end
+    end
+  end
+end
+"#;
+    let f = facts(src);
+    let [template] = f.templates.as_slice() else {
+        panic!("one template expected: {:?}", f.templates);
+    };
+    assert!(template.resource.extensions.is_empty());
+}

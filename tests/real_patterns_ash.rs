@@ -1,0 +1,284 @@
+//! Patterns seen in real Ash (AshPostgres) projects, each as a small fixture
+//! written for the purpose: what the checker must report, and what it must
+//! leave alone because the library does it out of sight.
+
+mod support;
+
+use support::index;
+
+const REPO: &str = r#"
+//- /mix.exs
+defmodule Bookshelf.MixProject do
+  use Mix.Project
+end
+//- /lib/bookshelf/repo.ex
+defmodule Bookshelf.Repo do
+  use AshPostgres.Repo, otp_app: :bookshelf
+end
+"#;
+
+fn project(parts: &[&str]) -> String {
+    let mut s = REPO.to_string();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// An AshAuthentication user and token resource as the installer writes
+/// them, with the migration codegen makes: the confirmation add-on adds
+/// `confirmed_at`, and the token extension adds every token attribute the
+/// resource does not declare.
+const AUTHENTICATION: &str = r#"
+//- /lib/bookshelf/accounts/user.ex
+defmodule Bookshelf.Accounts.User do
+  use Ash.Resource,
+    otp_app: :bookshelf,
+    domain: Bookshelf.Accounts,
+    authorizers: [Ash.Policy.Authorizer],
+    extensions: [AshAuthentication],
+    data_layer: AshPostgres.DataLayer
+
+  authentication do
+    add_ons do
+      confirmation :confirm_new_user do
+        monitor_fields [:email]
+        sender Bookshelf.Accounts.User.Senders.SendNewUserConfirmationEmail
+      end
+    end
+
+    tokens do
+      enabled? true
+      token_resource Bookshelf.Accounts.Token
+    end
+
+    strategies do
+      password :password do
+        identity_field :email
+      end
+    end
+  end
+
+  postgres do
+    table "users"
+    repo Bookshelf.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+
+    attribute :email, :ci_string do
+      allow_nil? false
+      public? true
+    end
+
+    attribute :hashed_password, :string do
+      sensitive? true
+    end
+  end
+
+  identities do
+    identity :unique_email, [:email]
+  end
+end
+//- /lib/bookshelf/accounts/token.ex
+defmodule Bookshelf.Accounts.Token do
+  use Ash.Resource,
+    domain: Bookshelf.Accounts,
+    extensions: [AshAuthentication.TokenResource],
+    data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "tokens"
+    repo Bookshelf.Repo
+  end
+end
+//- /priv/repo/migrations/20250301100000_add_authentication_resources.exs
+defmodule Bookshelf.Repo.Migrations.AddAuthenticationResources do
+  use Ecto.Migration
+
+  def up do
+    create table(:users, primary_key: false) do
+      add :id, :uuid, null: false, default: fragment("gen_random_uuid()"), primary_key: true
+      add :email, :citext, null: false
+      add :hashed_password, :text
+      add :confirmed_at, :utc_datetime_usec
+    end
+
+    create unique_index(:users, [:email], name: "users_unique_email_index")
+
+    create table(:tokens, primary_key: false) do
+      add :jti, :text, null: false, primary_key: true
+      add :subject, :text, null: false
+      add :expires_at, :utc_datetime, null: false
+      add :purpose, :text, null: false
+      add :extra_data, :map
+
+      add :created_at, :utc_datetime_usec,
+        null: false,
+        default: fragment("(now() AT TIME ZONE 'utc')")
+
+      add :updated_at, :utc_datetime_usec,
+        null: false,
+        default: fragment("(now() AT TIME ZONE 'utc')")
+    end
+  end
+
+  def down do
+    drop table(:tokens)
+    drop table(:users)
+  end
+end
+"#;
+
+#[test]
+fn authentication_columns_added_by_extensions_are_not_extra() {
+    let ix = index(&project(&[AUTHENTICATION]));
+    assert_eq!(ix.of("extra-column"), Vec::<String>::new());
+    assert_eq!(ix.of("missing-column"), Vec::<String>::new());
+    assert_eq!(ix.of("table-without-resource"), Vec::<String>::new());
+}
+
+#[test]
+fn a_token_column_outside_the_extension_list_is_still_extra() {
+    let fixture = project(&[AUTHENTICATION]).replace(
+        "      add :extra_data, :map\n",
+        "      add :extra_data, :map\n      add :device, :text\n",
+    );
+    let ix = index(&fixture);
+    assert_eq!(
+        ix.of("extra-column"),
+        vec![
+            "priv/repo/migrations/20250301100000_add_authentication_resources.exs:20: \
+             column public.tokens.device has no attribute on Bookshelf.Accounts.Token"
+        ]
+    );
+}
+
+/// A resource whose only extensions add no attributes keeps its extra
+/// columns reported; an extension we cannot see into quiets them.
+fn shelf(extensions: &str) -> String {
+    project(&[&format!(
+        r#"
+//- /lib/bookshelf/catalog/shelf.ex
+defmodule Bookshelf.Catalog.Shelf do
+  use Ash.Resource,
+    domain: Bookshelf.Catalog,
+    data_layer: AshPostgres.DataLayer,
+    extensions: {extensions}
+
+  postgres do
+    table "shelves"
+    repo Bookshelf.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :label, :string, allow_nil?: false, public?: true
+  end
+end
+//- /priv/repo/migrations/20250302100000_create_shelves.exs
+defmodule Bookshelf.Repo.Migrations.CreateShelves do
+  use Ecto.Migration
+
+  def change do
+    create table(:shelves, primary_key: false) do
+      add :id, :uuid, null: false, default: fragment("gen_random_uuid()"), primary_key: true
+      add :label, :text, null: false
+      add :archived_at, :utc_datetime_usec
+    end
+  end
+end
+"#
+    )])
+}
+
+#[test]
+fn extensions_that_add_attributes_quiet_extra_columns() {
+    let reported = index(&shelf("[AshGraphql.Resource, AshJsonApi.Resource]"));
+    assert_eq!(
+        reported.of("extra-column"),
+        vec![
+            "priv/repo/migrations/20250302100000_create_shelves.exs:8: \
+             column public.shelves.archived_at has no attribute on Bookshelf.Catalog.Shelf"
+        ]
+    );
+    for extensions in ["[AshArchival.Resource]", "@resource_extensions"] {
+        let quiet = index(&shelf(extensions));
+        assert_eq!(
+            quiet.of("extra-column"),
+            Vec::<String>::new(),
+            "{extensions}"
+        );
+    }
+}
+
+#[test]
+fn paper_trail_versions_tables_belong_to_the_generated_resource() {
+    let fixture = project(&[r#"
+//- /lib/bookshelf/catalog/book.ex
+defmodule Bookshelf.Catalog.Book do
+  use Ash.Resource,
+    domain: Bookshelf.Catalog,
+    data_layer: AshPostgres.DataLayer,
+    extensions: [AshPaperTrail.Resource]
+
+  postgres do
+    table "books"
+    repo Bookshelf.Repo
+  end
+
+  paper_trail do
+    change_tracking_mode :changes_only
+    store_action_name? true
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :title, :string, allow_nil?: false, public?: true
+  end
+end
+//- /priv/repo/migrations/20250303100000_create_books.exs
+defmodule Bookshelf.Repo.Migrations.CreateBooks do
+  use Ecto.Migration
+
+  def up do
+    create table(:books, primary_key: false) do
+      add :id, :uuid, null: false, default: fragment("gen_random_uuid()"), primary_key: true
+      add :title, :text, null: false
+    end
+
+    create table(:books_versions, primary_key: false) do
+      add :id, :uuid, null: false, default: fragment("gen_random_uuid()"), primary_key: true
+      add :version_action_type, :text, null: false
+      add :version_action_name, :text, null: false
+      add :version_source_id, :uuid, null: false
+      add :changes, :map
+
+      add :version_inserted_at, :utc_datetime_usec,
+        null: false,
+        default: fragment("(now() AT TIME ZONE 'utc')")
+    end
+
+    create table(:reading_logs, primary_key: false) do
+      add :id, :uuid, null: false, primary_key: true
+    end
+  end
+
+  def down do
+    drop table(:reading_logs)
+    drop table(:books_versions)
+    drop table(:books)
+  end
+end
+"#]);
+    let ix = index(&fixture);
+    assert_eq!(
+        ix.of("table-without-resource"),
+        vec![
+            "priv/repo/migrations/20250303100000_create_books.exs:22: \
+             table public.reading_logs is mapped by no resource or schema"
+        ]
+    );
+    assert_eq!(ix.of("extra-column"), Vec::<String>::new());
+}
