@@ -282,3 +282,75 @@ end
     );
     assert_eq!(ix.of("extra-column"), Vec::<String>::new());
 }
+
+#[test]
+fn dropping_the_pkey_constraint_moves_the_primary_key() {
+    // Codegen, when a join resource gains its own id: the composite key is
+    // dropped by its Postgres name and a new primary key column is added.
+    let fixture = project(&[r#"
+//- /lib/bookshelf/catalog/author_book.ex
+defmodule Bookshelf.Catalog.AuthorBook do
+  use Ash.Resource,
+    domain: Bookshelf.Catalog,
+    data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "author_books"
+    repo Bookshelf.Repo
+  end
+
+  attributes do
+    uuid_v7_primary_key :id
+  end
+
+  relationships do
+    belongs_to :author, Bookshelf.Catalog.Author, allow_nil?: false
+    belongs_to :book, Bookshelf.Catalog.Book, allow_nil?: false
+  end
+end
+//- /priv/repo/migrations/20250304100000_create_author_books.exs
+defmodule Bookshelf.Repo.Migrations.CreateAuthorBooks do
+  use Ecto.Migration
+
+  def up do
+    create table(:author_books, primary_key: false) do
+      add :author_id, :uuid, primary_key: true, null: false
+      add :book_id, :uuid, primary_key: true, null: false
+    end
+  end
+
+  def down do
+    drop table(:author_books)
+  end
+end
+//- /priv/repo/migrations/20250305100000_give_author_books_an_id.exs
+defmodule Bookshelf.Repo.Migrations.GiveAuthorBooksAnId do
+  use Ecto.Migration
+
+  def up do
+    drop constraint("author_books", "author_books_pkey")
+
+    alter table(:author_books) do
+      modify :author_id, :uuid, primary_key: false
+      modify :book_id, :uuid, primary_key: false
+      add :id, :uuid, null: false, default: fragment("uuid_generate_v7()"), primary_key: true
+    end
+  end
+
+  def down do
+    drop constraint("author_books", "author_books_pkey")
+  end
+end
+"#]);
+    let ix = index(&fixture);
+    assert_eq!(ix.of("primary-key-mismatch"), Vec::<String>::new());
+    let table = ix.analysis.models[0]
+        .table("public.author_books")
+        .expect("table folded");
+    let key: Vec<&str> = table
+        .primary_key()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(key, vec!["id"]);
+}
