@@ -354,3 +354,79 @@ end
         .collect();
     assert_eq!(key, vec!["id"]);
 }
+
+/// A resource typed with the project's own enum, embedded resource and
+/// NewType, against columns written by hand.
+fn typed_loan(columns: &str) -> String {
+    project(&[&format!(
+        r#"
+//- /lib/bookshelf/loans/status.ex
+defmodule Bookshelf.Loans.Status do
+  use Ash.Type.Enum, values: [:open, :returned, :lost]
+end
+//- /lib/bookshelf/loans/condition_report.ex
+defmodule Bookshelf.Loans.ConditionReport do
+  use Ash.Resource, data_layer: :embedded
+
+  attributes do
+    attribute :notes, :string, public?: true
+    attribute :damaged?, :boolean, default: false, public?: true
+  end
+end
+//- /lib/bookshelf/types/barcode.ex
+defmodule Bookshelf.Types.Barcode do
+  use Ash.Type.NewType, subtype_of: :string, constraints: [match: ~r/^[0-9]{{13}}$/]
+end
+//- /lib/bookshelf/loans/loan.ex
+defmodule Bookshelf.Loans.Loan do
+  use Ash.Resource,
+    domain: Bookshelf.Loans,
+    data_layer: AshPostgres.DataLayer
+
+  alias Bookshelf.Loans.{{ConditionReport, Status}}
+
+  postgres do
+    table "loans"
+    repo Bookshelf.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :status, Status, allow_nil?: false, default: :open, public?: true
+    attribute :reports, {{:array, ConditionReport}}, public?: true
+    attribute :barcode, Bookshelf.Types.Barcode, public?: true
+  end
+end
+//- /priv/repo/migrations/20250306100000_create_loans.exs
+defmodule Bookshelf.Repo.Migrations.CreateLoans do
+  use Ecto.Migration
+
+  def change do
+    create table(:loans, primary_key: false) do
+      add :id, :uuid, primary_key: true
+{columns}    end
+  end
+end
+"#
+    )])
+}
+
+#[test]
+fn project_type_modules_give_attributes_their_storage() {
+    let matching = index(&typed_loan(
+        "      add :status, :string, null: false, default: \"open\"\n      add :reports, {:array, :map}\n      add :barcode, :text\n",
+    ));
+    assert_eq!(matching.of("column-type-mismatch"), Vec::<String>::new());
+
+    let wrong = index(&typed_loan(
+        "      add :status, :integer, null: false, default: 0\n      add :reports, :text\n      add :barcode, :bigint\n",
+    ));
+    assert_eq!(
+        wrong.of("column-type-mismatch"),
+        vec![
+            "lib/bookshelf/loans/loan.ex:15: attribute :status is Bookshelf.Loans.Status (text) but column public.loans.status is integer",
+            "lib/bookshelf/loans/loan.ex:16: attribute :reports is {:array, Bookshelf.Loans.ConditionReport} (json[]) but column public.loans.reports is text",
+            "lib/bookshelf/loans/loan.ex:17: attribute :barcode is Bookshelf.Types.Barcode (text) but column public.loans.barcode is bigint",
+        ]
+    );
+}

@@ -10,8 +10,7 @@ use crate::checks::rules::{
 };
 use crate::checks::Finding;
 use crate::model::analysis::{
-    attribute_family, unseen_columns, Analysis, LinkedResource, UnseenColumns,
-    PAPER_TRAIL_EXTENSION,
+    unseen_columns, Analysis, LinkedResource, UnseenColumns, PAPER_TRAIL_EXTENSION,
 };
 use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind};
 use crate::model::fold::{FoldedColumn, FoldedTable, RelationKind, RepoModel};
@@ -90,7 +89,7 @@ fn check_resource(analysis: &Analysis, r: &LinkedResource, out: &mut Vec<Finding
         );
         return;
     };
-    let pk_reported = check_primary_key(r, model, table, out);
+    let pk_reported = check_primary_key(analysis, r, model, table, out);
     for attr in &r.facts.attributes {
         if attr.primary_key && (pk_reported || !table.primary_key().is_empty()) {
             continue;
@@ -161,7 +160,7 @@ fn family_of(analysis: &Analysis, r: &LinkedResource, attr: &AttributeFacts) -> 
             .iter()
             .find(|b| b.attribute == attr.name || b.attribute == attr.column)?;
         return match &bt.attribute_type {
-            Some(t) => attribute_family(r.facts.kind, t),
+            Some(t) => analysis.attribute_family(r.facts.kind, t),
             None => analysis
                 .primary_keys
                 .get(&bt.destination)
@@ -169,7 +168,7 @@ fn family_of(analysis: &Analysis, r: &LinkedResource, attr: &AttributeFacts) -> 
                 .flatten(),
         };
     }
-    attribute_family(r.facts.kind, &attr.written_type)
+    analysis.attribute_family(r.facts.kind, &attr.written_type)
 }
 
 fn check_type(
@@ -257,6 +256,7 @@ fn check_null(
 
 /// Returns true when a mismatch was reported.
 fn check_primary_key(
+    analysis: &Analysis,
     r: &LinkedResource,
     model: &RepoModel,
     table: &FoldedTable,
@@ -287,7 +287,7 @@ fn check_primary_key(
     let names_differ = my_names != their_names;
     let type_differs = !names_differ
         && mine.iter().any(|a| {
-            let want = attribute_family(r.facts.kind, &a.written_type);
+            let want = analysis.attribute_family(r.facts.kind, &a.written_type);
             let have = table.column(&a.column).and_then(column_family);
             matches!((want, have), (Some(w), Some(h)) if !compatible(&w, &h))
         });

@@ -469,11 +469,31 @@ pub struct RepoConfigFacts {
     pub migration_default_prefix: Option<String>,
 }
 
+/// How a type module stores its values, as far as its source says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TypeStorage {
+    /// An Ash type as written: `:string` for `use Ash.Type.Enum`, `:map` for
+    /// an embedded resource or typed struct, a NewType's `subtype_of:`.
+    Ash(String),
+    /// The Ecto type a custom `use Ash.Type` returns from `storage_type/1`.
+    Ecto(String),
+}
+
+/// A module defining an attribute type whose storage the source tells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypeModuleFacts {
+    pub module: String,
+    pub module_span: Span,
+    pub storage: TypeStorage,
+}
+
 /// Everything one non-migration Elixir file says that we model.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ElixirFacts {
     pub resources: Vec<ResourceFacts>,
     pub templates: Vec<ResourceTemplate>,
+    /// Enum, NewType, embedded-resource and custom type modules.
+    pub types: Vec<TypeModuleFacts>,
     pub repos: Vec<RepoFacts>,
     pub repo_configs: Vec<RepoConfigFacts>,
     pub unresolved: Vec<Unresolved>,

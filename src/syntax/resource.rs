@@ -13,6 +13,7 @@ mod ash;
 mod ecto;
 mod repo;
 mod template;
+mod types;
 
 use crate::model::facts::{BaseUse, ElixirFacts, ResourceFacts, ResourceKind, Span, Unresolved};
 use crate::syntax::elixir::{
@@ -57,6 +58,9 @@ fn read_module(
 
     if let Some(repo) = repo::read_repo(&mut reader, &uses) {
         facts.repos.push(repo);
+    }
+    if let Some(t) = types::read(&reader, module, &uses) {
+        facts.types.push(t);
     }
     let (found, template_unresolved) = template::read(src, module, &reader.aliases);
     facts.templates.extend(found);

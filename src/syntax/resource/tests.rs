@@ -1804,3 +1804,77 @@ end
     };
     assert!(template.resource.extensions.is_empty());
 }
+
+#[test]
+fn type_modules_record_their_storage() {
+    use crate::model::facts::TypeStorage;
+    let src = r#"defmodule Kitchen.Orders.Status do
+  use Ash.Type.Enum, values: [:placed, :cooking, :served]
+end
+
+defmodule Kitchen.Types.Sku do
+  use Ash.Type.NewType, subtype_of: :ci_string, constraints: [max_length: 32]
+end
+
+defmodule Kitchen.Types.Tags do
+  use Ash.Type.NewType, subtype_of: {:array, :string}
+end
+
+defmodule Kitchen.Orders.Address do
+  use Ash.Resource, data_layer: :embedded
+
+  attributes do
+    attribute :street, :string
+  end
+end
+
+defmodule Kitchen.Types.Hex do
+  use Ash.Type
+
+  @impl true
+  def storage_type(_constraints), do: :binary
+
+  @impl true
+  def cast_input(value, _), do: {:ok, value}
+end
+
+defmodule Kitchen.Types.Color do
+  use Ash.Type
+
+  def storage_type do
+    :string
+  end
+end
+
+defmodule Kitchen.Types.Opaque do
+  use Ash.Type
+
+  def storage_type(constraints), do: Keyword.get(constraints, :storage, :string)
+end
+
+defmodule Kitchen.Orders.Order do
+  use Ash.Resource, data_layer: AshPostgres.DataLayer
+end
+"#;
+    let f = facts(src);
+    let rows: Vec<(&str, &TypeStorage)> = f
+        .types
+        .iter()
+        .map(|t| (t.module.as_str(), &t.storage))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Kitchen.Orders.Status", &TypeStorage::Ash(":string".into())),
+            ("Kitchen.Types.Sku", &TypeStorage::Ash(":ci_string".into())),
+            (
+                "Kitchen.Types.Tags",
+                &TypeStorage::Ash("{:array, :string}".into())
+            ),
+            ("Kitchen.Orders.Address", &TypeStorage::Ash(":map".into())),
+            ("Kitchen.Types.Hex", &TypeStorage::Ecto(":binary".into())),
+            ("Kitchen.Types.Color", &TypeStorage::Ecto(":string".into())),
+        ]
+    );
+    assert_eq!(f.types[0].module_span, at(src, "Kitchen.Orders.Status"));
+}
