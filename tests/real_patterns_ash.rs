@@ -430,3 +430,87 @@ fn project_type_modules_give_attributes_their_storage() {
         ]
     );
 }
+
+/// A resource multitenant by attribute, with identities scoped per tenant,
+/// across all tenants, and skipped by codegen.
+fn member_card(index_columns: &str) -> String {
+    project(&[&format!(
+        r#"
+//- /lib/bookshelf/branches/member_card.ex
+defmodule Bookshelf.Branches.MemberCard do
+  use Ash.Resource,
+    domain: Bookshelf.Branches,
+    data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "member_cards"
+    repo Bookshelf.Repo
+    skip_unique_indexes [:unique_legacy_number]
+  end
+
+  multitenancy do
+    strategy :attribute
+    attribute :branch_id
+    global? true
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :number, :string, allow_nil?: false, public?: true
+    attribute :legacy_number, :string, public?: true
+    attribute :national_id, :string, public?: true
+    attribute :sequence, :integer, public?: true, writable?: false, generated?: true
+  end
+
+  relationships do
+    belongs_to :branch, Bookshelf.Branches.Branch, allow_nil?: false
+  end
+
+  identities do
+    identity :unique_number, [:number]
+    identity :unique_legacy_number, [:legacy_number]
+    identity :unique_national_id, [:national_id], all_tenants?: true
+  end
+end
+//- /priv/repo/migrations/20250307100000_create_member_cards.exs
+defmodule Bookshelf.Repo.Migrations.CreateMemberCards do
+  use Ecto.Migration
+
+  def change do
+    create table(:member_cards, primary_key: false) do
+      add :id, :uuid, primary_key: true
+      add :number, :text, null: false
+      add :legacy_number, :text
+      add :national_id, :text
+      add :sequence, :bigserial, null: false
+      add :branch_id, :uuid, null: false
+    end
+
+    create unique_index(:member_cards, {index_columns},
+             name: "member_cards_unique_number_index"
+           )
+
+    create unique_index(:member_cards, [:national_id])
+  end
+end
+"#
+    )])
+}
+
+#[test]
+fn identities_of_attribute_multitenant_resources_lead_with_the_tenant() {
+    let ix = index(&member_card("[:branch_id, :number]"));
+    assert_eq!(ix.of("identity-without-unique-index"), Vec::<String>::new());
+    // A serial column fills itself: no nullability finding.
+    assert_eq!(ix.of("nullability-mismatch"), Vec::<String>::new());
+
+    let without_tenant = index(&member_card("[:number]"));
+    assert_eq!(
+        without_tenant.of("identity-without-unique-index"),
+        vec![
+            "lib/bookshelf/branches/member_card.ex:31: identity :unique_number on \
+             (branch_id, number) has no unique index in table public.member_cards; \
+             AshPostgres expects member_cards_unique_number_index"
+        ]
+    );
+}

@@ -12,9 +12,9 @@ use crate::checks::Finding;
 use crate::model::analysis::{
     unseen_columns, Analysis, LinkedResource, UnseenColumns, PAPER_TRAIL_EXTENSION,
 };
-use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind};
+use crate::model::facts::{AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind};
 use crate::model::fold::{FoldedColumn, FoldedTable, RelationKind, RepoModel};
-use crate::model::types::{compatible, pg_family, TypeFamily};
+use crate::model::types::{compatible, normalize_pg_type, pg_family, TypeFamily};
 use std::collections::BTreeSet;
 
 pub fn check(analysis: &Analysis, out: &mut Vec<Finding>) {
@@ -230,7 +230,7 @@ fn check_null(
             "attribute :{} has allow_nil? false but column {qualified}.{} is nullable",
             attr.name, column.name
         )
-    } else if allow_nil && !column.null && column.default.is_none() && attr.default.is_none() {
+    } else if allow_nil && !column.null && !has_default(column) && attr.default.is_none() {
         format!(
             "attribute :{} allows nil but column {qualified}.{} is NOT NULL without a default: writing nil fails in the database",
             attr.name, column.name
@@ -252,6 +252,18 @@ fn check_null(
             .fix("change-attribute-nullability")
             .fix("change-column-null-migration"),
     );
+}
+
+/// Whether the database fills the column when a write leaves it out: an
+/// explicit default, or a serial type's sequence.
+fn has_default(column: &FoldedColumn) -> bool {
+    column.default.is_some()
+        || column.pg_type.as_deref().is_some_and(|t| {
+            matches!(
+                normalize_pg_type(t).as_str(),
+                "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+            )
+        })
 }
 
 /// Returns true when a mismatch was reported.
@@ -331,10 +343,25 @@ fn check_identities(
     if uncertain(model, table) {
         return;
     }
+    let tenant_attribute = match r.facts.multitenancy {
+        Some(Multitenancy::Attribute) => Some(r.facts.multitenancy_attribute.as_deref()),
+        _ => None,
+    };
     for identity in &r.facts.identities {
-        let columns: Option<BTreeSet<&str>> = identity
-            .keys
+        if r.facts.skip_unique_indexes.contains(&identity.name) {
+            continue;
+        }
+        // AshPostgres leads the index with the tenant attribute.
+        let tenant_key = match tenant_attribute {
+            Some(_) if identity.all_tenants => None,
+            // The strategy is `:attribute` but its attribute is not known.
+            Some(None) => continue,
+            Some(Some(attribute)) => Some(attribute.to_string()),
+            None => None,
+        };
+        let columns: Option<BTreeSet<&str>> = tenant_key
             .iter()
+            .chain(identity.keys.iter())
             .map(|k| {
                 r.facts
                     .attributes

@@ -283,6 +283,8 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
     identity_index_names.extend(own.identity_index_names);
     let mut unresolved = inherited.unresolved;
     unresolved.extend(own.unresolved);
+    let mut skip_unique_indexes = inherited.skip_unique_indexes;
+    skip_unique_indexes.extend(own.skip_unique_indexes);
     let mut extensions = inherited.extensions;
     for e in own.extensions {
         if !extensions.contains(&e) {
@@ -300,6 +302,10 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
         repo: own.repo.or(inherited.repo),
         migrate: own.migrate && inherited.migrate,
         multitenancy: own.multitenancy.or(inherited.multitenancy),
+        multitenancy_attribute: own
+            .multitenancy_attribute
+            .or(inherited.multitenancy_attribute),
+        skip_unique_indexes,
         postgres_span: own.postgres_span,
         attributes,
         identities,

@@ -305,6 +305,9 @@ pub struct IdentityFacts {
     pub name: String,
     pub span: Span,
     pub keys: Vec<String>,
+    /// `all_tenants? true`: the unique index does not lead with the
+    /// multitenancy attribute.
+    pub all_tenants: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -394,6 +397,11 @@ pub struct ResourceFacts {
     /// `migrate? false`.
     pub migrate: bool,
     pub multitenancy: Option<Multitenancy>,
+    /// `multitenancy do attribute :org_id end`: the tenant column that
+    /// AshPostgres puts first in identity indexes (strategy `:attribute`).
+    pub multitenancy_attribute: Option<String>,
+    /// `skip_unique_indexes [:identity]`: identities codegen makes no index for.
+    pub skip_unique_indexes: Vec<String>,
     /// The `postgres do … end` block (or `schema "t" do … end`), for hover
     /// and code actions.
     pub postgres_span: Option<Span>,

@@ -743,6 +743,8 @@ pub(super) fn empty_resource(module: &ModuleNode, kind: ResourceKind) -> Resourc
         repo: None,
         migrate: true,
         multitenancy: None,
+        multitenancy_attribute: None,
+        skip_unique_indexes: Vec::new(),
         postgres_span: None,
         attributes: Vec::new(),
         identities: Vec::new(),

@@ -220,7 +220,9 @@ pub(super) fn read_sections(reader: &mut Reader, statements: &[Node], r: &mut Re
             Some("relationships") => relationships(reader, *stmt, r),
             Some("identities") => identities(reader, *stmt, r),
             Some("cloak") => cloaked.extend(cloak(reader, *stmt)),
-            Some("multitenancy") => r.multitenancy = multitenancy(reader, *stmt),
+            Some("multitenancy") => {
+                (r.multitenancy, r.multitenancy_attribute) = multitenancy(reader, *stmt);
+            }
             _ => {}
         }
     }
@@ -289,6 +291,11 @@ fn postgres(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
             ("custom_indexes", _) => custom_indexes(reader, stmt, r),
             ("check_constraints", _) => check_constraints(reader, stmt, r),
             ("identity_index_names", _) => identity_index_names(reader, stmt, r),
+            ("skip_unique_indexes", Some(arg)) => {
+                if let Some(names) = names(reader, arg, "`skip_unique_indexes`") {
+                    r.skip_unique_indexes = names;
+                }
+            }
             _ => {}
         }
     }
@@ -684,10 +691,15 @@ fn identities(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
                 else {
                     continue;
                 };
+                let all_tenants = reader
+                    .bool_option(option(&options, "all_tenants?"), "`all_tenants?`")
+                    .flatten()
+                    .unwrap_or(false);
                 r.identities.push(IdentityFacts {
                     name,
                     span: stmt.byte_range(),
                     keys,
+                    all_tenants,
                 });
             }
             None => {}
@@ -771,13 +783,21 @@ pub(super) fn apply_cloak(r: &mut ResourceFacts, cloaked: Vec<(String, Span)>) {
     }
 }
 
-/// `multitenancy do strategy :context end`; Ash's default strategy is
-/// `:context`.
-fn multitenancy(reader: &mut Reader, section: Node) -> Option<Multitenancy> {
+/// `multitenancy do strategy :attribute; attribute :org_id end`: the
+/// strategy (Ash's default is `:context`) and the tenant attribute.
+fn multitenancy(reader: &mut Reader, section: Node) -> (Option<Multitenancy>, Option<String>) {
     let src = reader.src;
     let mut strategy = Some(Multitenancy::Context);
+    let mut attribute = None;
     for stmt in body_statements(section, src) {
-        if call_name(stmt, src) != Some("strategy") {
+        let name = call_name(stmt, src);
+        if name == Some("attribute") {
+            if let Some(arg) = positional_args(stmt).first().copied() {
+                attribute = reader.name(arg, "multitenancy attribute");
+            }
+            continue;
+        }
+        if name != Some("strategy") {
             continue;
         }
         let Some(arg) = positional_args(stmt).first().copied() else {
@@ -796,7 +816,7 @@ fn multitenancy(reader: &mut Reader, section: Node) -> Option<Multitenancy> {
             }
         };
     }
-    strategy
+    (strategy, attribute)
 }
 
 /// A list of field names (`[:a, :b]`), a single name, or an expression

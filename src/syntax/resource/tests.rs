@@ -347,6 +347,7 @@ fn realistic_ash_resource_with_every_block() {
                 "identity :unique_reference, [:organization_id, :reference]"
             ),
             keys: vec!["organization_id".into(), "reference".into()],
+            all_tenants: false,
         }]
     );
     assert_eq!(
@@ -1877,4 +1878,42 @@ end
         ]
     );
     assert_eq!(f.types[0].module_span, at(src, "Kitchen.Orders.Status"));
+}
+
+#[test]
+fn multitenancy_attribute_all_tenants_and_skipped_unique_indexes() {
+    let src = r#"defmodule Clinic.Visits.Visit do
+  use Ash.Resource, data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "visits"
+    repo Clinic.Repo
+    skip_unique_indexes [:unique_ticket]
+  end
+
+  multitenancy do
+    strategy :attribute
+    attribute :clinic_id
+  end
+
+  identities do
+    identity :unique_ticket, [:ticket]
+    identity :unique_reference, [:reference], all_tenants?: true
+  end
+end
+"#;
+    let f = facts(src);
+    let r = only_resource(&f);
+    assert_eq!(r.multitenancy, Some(Multitenancy::Attribute));
+    assert_eq!(r.multitenancy_attribute.as_deref(), Some("clinic_id"));
+    assert_eq!(r.skip_unique_indexes, vec!["unique_ticket"]);
+    let flags: Vec<(&str, bool)> = r
+        .identities
+        .iter()
+        .map(|i| (i.name.as_str(), i.all_tenants))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![("unique_ticket", false), ("unique_reference", true)]
+    );
 }
