@@ -514,3 +514,58 @@ fn identities_of_attribute_multitenant_resources_lead_with_the_tenant() {
         ]
     );
 }
+
+#[test]
+fn a_base_adding_its_own_extensions_quiets_extra_columns_of_its_users() {
+    let fixture = project(&[r#"
+//- /lib/bookshelf/resource.ex
+defmodule Bookshelf.Resource do
+  @default_extensions [Bookshelf.Extensions.Stamped]
+
+  defmacro __using__(opts) do
+    opts =
+      Keyword.update(opts, :extensions, @default_extensions, &(@default_extensions ++ &1))
+
+    quote do
+      use Ash.Resource, unquote(opts)
+    end
+  end
+end
+//- /lib/bookshelf/catalog/genre.ex
+defmodule Bookshelf.Catalog.Genre do
+  use Bookshelf.Resource,
+    domain: Bookshelf.Catalog,
+    data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "genres"
+    repo Bookshelf.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :name, :string, allow_nil?: false, public?: true
+  end
+end
+//- /priv/repo/migrations/20250308100000_create_genres.exs
+defmodule Bookshelf.Repo.Migrations.CreateGenres do
+  use Ecto.Migration
+
+  def change do
+    create table(:genres, primary_key: false) do
+      add :id, :uuid, primary_key: true
+      add :name, :text, null: false
+      add :stamped_at, :utc_datetime_usec, null: false
+    end
+  end
+end
+"#]);
+    let ix = index(&fixture);
+    assert_eq!(ix.of("extra-column"), Vec::<String>::new());
+    assert_eq!(ix.of("table-without-resource"), Vec::<String>::new());
+    let genre = ix
+        .analysis
+        .resource("Bookshelf.Catalog.Genre")
+        .expect("linked");
+    assert_eq!(genre.table.as_deref(), Some("public.genres"));
+}

@@ -48,6 +48,8 @@ pub(super) fn read_resource(
         r.postgres = read_use_options(reader, call);
         if let Some(list) = option(&keyword_args(call, reader.src), "extensions") {
             r.extensions = extensions(reader, list);
+        } else if let Some(passed) = positional_args(call).get(1).copied() {
+            r.extensions = passed_extensions(reader, passed);
         }
     }
     r.base = base;
@@ -113,6 +115,64 @@ pub(super) fn extensions(reader: &Reader, list: Node) -> Vec<String> {
             _ => "?".to_string(),
         })
         .collect()
+}
+
+/// The extensions of `use Ash.Resource, <computed options>` in a base's
+/// quote: none of its own when its user's options are passed on unchanged
+/// (the user's `extensions:` is read where the base is used), the literal
+/// ones of a `Keyword.merge`, and `"?"` for anything else computed.
+fn passed_extensions(reader: &Reader, passed: Node) -> Vec<String> {
+    if reader.macro_options.is_none() {
+        return vec!["?".to_string()];
+    }
+    if let Some(MergeSide::UserOptions) = merge_side(reader, passed) {
+        return Vec::new();
+    }
+    let src = reader.src;
+    let inner = match call_name(passed, src) {
+        Some("unquote") => positional_args(passed).first().copied().unwrap_or(passed),
+        _ => passed,
+    };
+    if call_name(inner, src) == Some("Keyword.merge") {
+        let mut sides: Vec<Option<MergeSide>> = positional_args(inner)
+            .into_iter()
+            .map(|a| merge_side(reader, a))
+            .collect();
+        let trailing: Vec<(String, Value)> = keyword_args(inner, src)
+            .into_iter()
+            .map(|(k, v)| match reader.value(v) {
+                Dsl::Known(v) => (k, v),
+                _ => (k, Value::Unknown),
+            })
+            .collect();
+        if !trailing.is_empty() {
+            sides.push(Some(MergeSide::Literal(trailing)));
+        }
+        let mut found = Vec::new();
+        for side in sides {
+            match side {
+                Some(MergeSide::UserOptions) => {}
+                Some(MergeSide::Literal(pairs)) => {
+                    for (key, value) in pairs {
+                        if key != "extensions" {
+                            continue;
+                        }
+                        match value {
+                            Value::List(items) => found.extend(items.iter().map(|i| match i {
+                                Value::Alias(a) => reader.expand(a),
+                                _ => "?".to_string(),
+                            })),
+                            Value::Alias(a) => found.push(reader.expand(&a)),
+                            _ => found.push("?".to_string()),
+                        }
+                    }
+                }
+                None => return vec!["?".to_string()],
+            }
+        }
+        return found;
+    }
+    vec!["?".to_string()]
 }
 
 /// `use Ash.Resource, unquote(opts)` and `Keyword.merge` of literal defaults

@@ -1917,3 +1917,68 @@ end
         vec![("unique_ticket", false), ("unique_reference", true)]
     );
 }
+
+#[test]
+fn base_quotes_computing_their_extensions_record_them_as_unknown() {
+    let src = r#"defmodule Depot.Resource do
+  @default_extensions [Depot.Extensions.Audit]
+
+  defmacro __using__(opts) do
+    opts =
+      opts
+      |> Keyword.update(:extensions, @default_extensions, &(@default_extensions ++ &1))
+      |> Keyword.put_new(:data_layer, AshPostgres.DataLayer)
+
+    quote do
+      use Ash.Resource, unquote(opts)
+    end
+  end
+end
+
+defmodule Depot.PlainResource do
+  defmacro __using__(opts) do
+    {_label, opts} = Keyword.pop(opts, :label)
+
+    quote do
+      use Ash.Resource, unquote(opts)
+    end
+  end
+end
+
+defmodule Depot.MergedResource do
+  defmacro __using__(opts) do
+    quote do
+      use Ash.Resource,
+          unquote(Keyword.merge([extensions: [AshGraphql.Resource]], opts))
+    end
+  end
+end
+
+defmodule Depot.BuiltResource do
+  defmacro __using__(opts) do
+    resource_opts = Keyword.put(opts, :authorizers, [Ash.Policy.Authorizer])
+
+    quote do
+      use Ash.Resource, unquote(resource_opts)
+    end
+  end
+end
+"#;
+    let f = facts(src);
+    let by_module = |m: &str| {
+        f.templates
+            .iter()
+            .find(|t| t.module == m)
+            .unwrap_or_else(|| panic!("{m} not read"))
+            .resource
+            .extensions
+            .clone()
+    };
+    assert_eq!(by_module("Depot.Resource"), vec!["?"]);
+    assert_eq!(by_module("Depot.PlainResource"), Vec::<String>::new());
+    assert_eq!(
+        by_module("Depot.MergedResource"),
+        vec!["AshGraphql.Resource"]
+    );
+    assert_eq!(by_module("Depot.BuiltResource"), vec!["?"]);
+}
