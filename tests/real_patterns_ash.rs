@@ -569,3 +569,49 @@ end
         .expect("linked");
     assert_eq!(genre.table.as_deref(), Some("public.genres"));
 }
+
+#[test]
+fn a_key_declared_as_an_attribute_keeps_its_own_nullability() {
+    let fixture = project(&[r#"
+//- /lib/bookshelf/billing/invoice.ex
+defmodule Bookshelf.Billing.Invoice do
+  use Ash.Resource,
+    domain: Bookshelf.Billing,
+    data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "invoices"
+    repo Bookshelf.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+
+    attribute :member_id, :uuid do
+      allow_nil? false
+    end
+  end
+
+  relationships do
+    belongs_to :member, Bookshelf.Accounts.User do
+      attribute_writable? false
+      source_attribute :member_id
+    end
+  end
+end
+//- /priv/repo/migrations/20250309100000_create_invoices.exs
+defmodule Bookshelf.Repo.Migrations.CreateInvoices do
+  use Ecto.Migration
+
+  def change do
+    create table(:invoices, primary_key: false) do
+      add :id, :uuid, primary_key: true
+      add :member_id, :uuid, null: false
+    end
+  end
+end
+"#]);
+    let ix = index(&fixture);
+    assert_eq!(ix.of("nullability-mismatch"), Vec::<String>::new());
+    assert_eq!(ix.of("extra-column"), Vec::<String>::new());
+}

@@ -287,6 +287,20 @@ pub(super) fn read_sections(reader: &mut Reader, statements: &[Node], r: &mut Re
         }
     }
     apply_cloak(r, cloaked);
+    drop_shadowed_belongs_to_keys(r);
+}
+
+/// Ash defines a belongs_to key attribute only when the resource does not
+/// declare an attribute of that name itself; the declared one is the column.
+fn drop_shadowed_belongs_to_keys(r: &mut ResourceFacts) {
+    let declared: Vec<String> = r
+        .attributes
+        .iter()
+        .filter(|a| a.origin != AttributeOrigin::BelongsTo)
+        .map(|a| a.name.clone())
+        .collect();
+    r.attributes
+        .retain(|a| a.origin != AttributeOrigin::BelongsTo || !declared.contains(&a.name));
 }
 
 /// DSL sections (or a `use`) under `if`/`case`/`for`, and a base module's

@@ -1982,3 +1982,51 @@ end
     );
     assert_eq!(by_module("Depot.BuiltResource"), vec!["?"]);
 }
+
+#[test]
+fn a_declared_attribute_shadows_the_belongs_to_key() {
+    // Ash skips defining the key when an attribute of that name exists, in
+    // whichever order the sections are written.
+    let src = r#"defmodule Shop.Billing.Invoice do
+  use Ash.Resource, data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "invoices"
+    repo Shop.Repo
+  end
+
+  relationships do
+    belongs_to :customer, Shop.Billing.Customer do
+      source_attribute :customer_id
+      attribute_writable? false
+    end
+
+    belongs_to :plan, Shop.Billing.Plan
+  end
+
+  attributes do
+    uuid_primary_key :id
+
+    attribute :customer_id, :uuid do
+      allow_nil? false
+    end
+  end
+end
+"#;
+    let f = facts(src);
+    let r = only_resource(&f);
+    let keys: Vec<(&str, AttributeOrigin, Option<bool>)> = r
+        .attributes
+        .iter()
+        .map(|a| (a.name.as_str(), a.origin, a.allow_nil))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("plan_id", AttributeOrigin::BelongsTo, Some(true)),
+            ("id", AttributeOrigin::PrimaryKey, Some(false)),
+            ("customer_id", AttributeOrigin::Attribute, Some(false)),
+        ]
+    );
+    assert_eq!(r.belongs_to.len(), 2);
+}
