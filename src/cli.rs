@@ -119,7 +119,7 @@ impl CheckOptions {
 
 /// `ecto-ash-lsp check`: print the report, return the exit code.
 pub fn check(path: &Path, options: &CheckOptions) -> i32 {
-    // Problems with the baseline or the revision are found before indexing.
+    // A bad baseline is found before the (longer) indexing.
     let accepted = match (&options.baseline, options.write_baseline) {
         (Some(file), false) => match baseline::Baseline::read(file) {
             Ok(b) => Some(b),
@@ -128,20 +128,17 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
         (None, true) => return trouble("--write-baseline needs --baseline FILE"),
         _ => None,
     };
-    let changed = match &options.changed_since {
-        Some(rev) => match changed::changed_files(path, rev) {
-            Ok(files) => Some(files),
-            Err(e) => return trouble(&e),
-        },
-        None => None,
-    };
     let mut report = match Report::build(path) {
         Ok(r) => r,
         Err(e) => return trouble(&e),
     };
-    if let Some(changed) = &changed {
+    if let Some(rev) = &options.changed_since {
+        let changed = match changed::changed_files(path, rev) {
+            Ok(files) => files,
+            Err(e) => return trouble(&e),
+        };
         let findings = std::mem::take(&mut report.findings);
-        report.findings = changed::select(&report.workspace, &report.analysis, findings, changed);
+        report.findings = changed::select(&report.workspace, &report.analysis, findings, &changed);
     }
     if let (Some(file), true) = (&options.baseline, options.write_baseline) {
         if let Err(e) = baseline::write(file, &report.workspace, &report.findings) {
