@@ -533,7 +533,8 @@ impl Folder {
                 table,
                 materialized,
                 columns,
-                ..
+                if_not_exists,
+                or_replace,
             } => {
                 let q = self.qualify(table);
                 let cols = columns
@@ -555,7 +556,7 @@ impl Folder {
                     RelationKind::View
                 };
                 view.created = Some(origin);
-                view.created_guarded = true;
+                view.created_guarded = *if_not_exists || *or_replace || guarded_sql;
                 view.partial = cols.is_empty();
                 view.columns = cols;
                 self.model.tables.insert(q, view);
@@ -1364,6 +1365,29 @@ end
             r#"    drop constraint(:bookings, :no_double_booking)"#,
         ]);
         assert!(table(&m, "public.bookings").exclusions.is_empty());
+    }
+
+    #[test]
+    fn views_are_guarded_only_when_the_sql_says_so() {
+        let m = fold(&[r#"
+    execute "CREATE VIEW a AS SELECT 1 AS one", "SELECT 1"
+    execute "CREATE OR REPLACE VIEW b AS SELECT 1 AS one", "SELECT 1"
+    execute "CREATE MATERIALIZED VIEW IF NOT EXISTS c AS SELECT 1 AS one", "SELECT 1"
+    execute "CREATE MATERIALIZED VIEW d AS SELECT 1 AS one", "SELECT 1""#]);
+        let guarded: Vec<(&str, RelationKind, bool)> = m
+            .tables
+            .values()
+            .map(|t| (t.name.as_str(), t.kind, t.created_guarded))
+            .collect();
+        assert_eq!(
+            guarded,
+            [
+                ("a", RelationKind::View, false),
+                ("b", RelationKind::View, true),
+                ("c", RelationKind::MaterializedView, true),
+                ("d", RelationKind::MaterializedView, false),
+            ]
+        );
     }
 
     #[test]
