@@ -1,6 +1,9 @@
 //! The fold: every migration of one repo (or its tenant migrations), applied
 //! in version order to an in-memory database, so each table, column, index,
-//! foreign key and check constraint knows the statement that made it.
+//! foreign key and check constraint knows the statement that made it. It
+//! applies the repo's migration config (implicit key, `references` type) and
+//! does what Postgres does on renames and drops (names kept, foreign keys
+//! following their table).
 
 use crate::model::facts::{
     ColumnDef, ConstraintKind, Direction, ForeignKeyDef, MigrationOp, OpKind, OpSource, Span,
@@ -254,11 +257,8 @@ fn referential_action(action: Option<&str>) -> Option<String> {
         "nilify_all" => Some("set null".to_string()),
         "default_all" => Some("set default".to_string()),
         _ => match lower.strip_prefix("nilify(") {
-            Some(cols) => Some(format!("set null ({}", cols)),
-            None => match lower.strip_prefix("default(") {
-                Some(cols) => Some(format!("set default ({}", cols)),
-                None => Some(lower),
-            },
+            Some(cols) => Some(format!("set null ({cols}")),
+            None => Some(lower),
         },
     }
 }
