@@ -307,6 +307,9 @@ fn references(c: &mut Cursor, name: Option<String>) -> Result<ForeignKeyDef, Str
         name,
         on_delete: None,
         on_update: None,
+        // SQL spells the column type; the key columns are the list or the pk.
+        explicit_type: true,
+        explicit_column: true,
     };
     loop {
         if c.eat_kw("match") {
@@ -1247,6 +1250,8 @@ mod tests {
                         name: Some("log_parent_fk".into()),
                         on_delete: Some("set null".into()),
                         on_update: Some("no action".into()),
+                        explicit_type: true,
+                        explicit_column: true,
                     }),
                     ..column(
                         sql,
@@ -1312,6 +1317,8 @@ mod tests {
                             name: None,
                             on_delete: Some("cascade".into()),
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         },
                     }
                 ),
@@ -1556,6 +1563,8 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                             name: Some("users_org_fkey".into()),
                             on_delete: Some("cascade".into()),
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         },
                     }
                 ),
@@ -1597,6 +1606,8 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                             name: None,
                             on_delete: None,
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         }),
                         ..column(
                             sql,
