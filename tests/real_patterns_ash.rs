@@ -615,3 +615,45 @@ end
     assert_eq!(ix.of("nullability-mismatch"), Vec::<String>::new());
     assert_eq!(ix.of("extra-column"), Vec::<String>::new());
 }
+
+#[test]
+fn tables_owned_by_libraries_need_no_resource() {
+    let fixture = project(&[r#"
+//- /priv/repo/migrations/20250310100000_add_oban_jobs_table.exs
+defmodule Bookshelf.Repo.Migrations.AddObanJobsTable do
+  use Ecto.Migration
+
+  def up do
+    create table(:oban_jobs) do
+      add :state, :string, null: false, default: "available"
+      add :queue, :string, null: false, default: "default"
+      add :worker, :string, null: false
+      add :args, :map, null: false
+    end
+
+    create table(:oban_peers, primary_key: false) do
+      add :name, :text, null: false, primary_key: true
+      add :node, :text, null: false
+    end
+
+    create table(:shelf_audits) do
+      add :note, :text
+    end
+  end
+
+  def down do
+    drop table(:shelf_audits)
+    drop table(:oban_peers)
+    drop table(:oban_jobs)
+  end
+end
+"#]);
+    let ix = index(&fixture);
+    assert_eq!(
+        ix.of("table-without-resource"),
+        vec![
+            "priv/repo/migrations/20250310100000_add_oban_jobs_table.exs:17: \
+             table public.shelf_audits is mapped by no resource or schema"
+        ]
+    );
+}

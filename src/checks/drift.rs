@@ -470,6 +470,18 @@ fn check_belongs_to(
     }
 }
 
+/// Tables that libraries map with schemas of their own (in `deps/`, which
+/// is not indexed), so no project resource is expected for them.
+const LIBRARY_TABLES: &[&str] = &[
+    "oban_jobs",
+    "oban_peers",
+    "oban_producers",
+    "schema_migrations",
+    "error_tracker_errors",
+    "error_tracker_occurrences",
+    "error_tracker_meta",
+];
+
 /// Whether `qualified` is the `<table>_versions` table AshPaperTrail keeps
 /// for a resource of the same model through a resource it generates.
 fn is_paper_trail_versions(analysis: &Analysis, index: usize, qualified: &str) -> bool {
@@ -501,7 +513,9 @@ fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut 
             if analysis.resources.iter().any(|r| r.table.is_none()) {
                 continue;
             }
-            if is_paper_trail_versions(analysis, index, &qualified) {
+            if is_paper_trail_versions(analysis, index, &qualified)
+                || LIBRARY_TABLES.contains(&table.name.as_str())
+            {
                 continue;
             }
             out.push(
