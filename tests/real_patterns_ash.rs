@@ -657,3 +657,73 @@ end
         ]
     );
 }
+
+#[test]
+fn ignored_references_need_no_foreign_key() {
+    let fixture = |reference: &str| {
+        project(&[&format!(
+            r#"
+//- /lib/bookshelf/catalog/branch.ex
+defmodule Bookshelf.Catalog.Branch do
+  use Ash.Resource,
+    domain: Bookshelf.Catalog,
+    data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "branches"
+    repo Bookshelf.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+  end
+end
+//- /lib/bookshelf/catalog/copy.ex
+defmodule Bookshelf.Catalog.Copy do
+  use Ash.Resource,
+    domain: Bookshelf.Catalog,
+    data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "copies"
+    repo Bookshelf.Repo
+
+    references do
+      reference :branch{reference}
+    end
+  end
+
+  attributes do
+    uuid_primary_key :id
+  end
+
+  relationships do
+    belongs_to :branch, Bookshelf.Catalog.Branch
+  end
+end
+//- /priv/repo/migrations/20250311100000_create_copies.exs
+defmodule Bookshelf.Repo.Migrations.CreateCopies do
+  use Ecto.Migration
+
+  def change do
+    create table(:branches, primary_key: false) do
+      add :id, :uuid, primary_key: true
+    end
+
+    create table(:copies, primary_key: false) do
+      add :id, :uuid, primary_key: true
+      add :branch_id, :uuid
+    end
+  end
+end
+"#
+        )])
+    };
+    let ignored = index(&fixture(", ignore?: true"));
+    assert_eq!(
+        ignored.of("belongs-to-without-foreign-key"),
+        Vec::<String>::new()
+    );
+    let kept = index(&fixture(", on_delete: :delete"));
+    assert_eq!(kept.of("belongs-to-without-foreign-key").len(), 1);
+}

@@ -431,7 +431,7 @@ fn check_belongs_to(
         return;
     }
     for bt in &r.facts.belongs_to {
-        if table.column(&bt.attribute).is_none() {
+        if table.column(&bt.attribute).is_none() || r.facts.ignored_references.contains(&bt.name) {
             continue;
         }
         // Foreign keys exist only within one repo.

@@ -285,6 +285,8 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
     unresolved.extend(own.unresolved);
     let mut skip_unique_indexes = inherited.skip_unique_indexes;
     skip_unique_indexes.extend(own.skip_unique_indexes);
+    let mut ignored_references = inherited.ignored_references;
+    ignored_references.extend(own.ignored_references);
     let mut extensions = inherited.extensions;
     for e in own.extensions {
         if !extensions.contains(&e) {
@@ -306,6 +308,7 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
             .multitenancy_attribute
             .or(inherited.multitenancy_attribute),
         skip_unique_indexes,
+        ignored_references,
         postgres_span: own.postgres_span,
         attributes,
         identities,

@@ -413,6 +413,9 @@ pub struct ResourceFacts {
     pub multitenancy_attribute: Option<String>,
     /// `skip_unique_indexes [:identity]`: identities codegen makes no index for.
     pub skip_unique_indexes: Vec<String>,
+    /// `references do reference :rel, ignore?: true end`: relationships
+    /// whose foreign key is deliberately left out.
+    pub ignored_references: Vec<String>,
     /// The `postgres do … end` block (or `schema "t" do … end`), for hover
     /// and code actions.
     pub postgres_span: Option<Span>,

@@ -745,6 +745,7 @@ pub(super) fn empty_resource(module: &ModuleNode, kind: ResourceKind) -> Resourc
         multitenancy: None,
         multitenancy_attribute: None,
         skip_unique_indexes: Vec::new(),
+        ignored_references: Vec::new(),
         postgres_span: None,
         attributes: Vec::new(),
         identities: Vec::new(),

@@ -365,6 +365,7 @@ fn postgres(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
             ("custom_indexes", _) => custom_indexes(reader, stmt, r),
             ("check_constraints", _) => check_constraints(reader, stmt, r),
             ("identity_index_names", _) => identity_index_names(reader, stmt, r),
+            ("references", _) => references(reader, stmt, r),
             ("skip_unique_indexes", Some(arg)) => {
                 if let Some(names) = names(reader, arg, "`skip_unique_indexes`") {
                     r.skip_unique_indexes = names;
@@ -403,6 +404,32 @@ fn custom_indexes(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
             name,
             unique,
         });
+    }
+}
+
+/// `references do reference :org, ignore?: true end`: relationships
+/// codegen makes no foreign key for.
+fn references(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
+    let src = reader.src;
+    for stmt in body_statements(section, src) {
+        if reader.dynamic_statement(stmt, "references") || call_name(stmt, src) != Some("reference")
+        {
+            continue;
+        }
+        let Some(name_node) = positional_args(stmt).first().copied() else {
+            continue;
+        };
+        let Some(name) = reader.name(name_node, "reference") else {
+            continue;
+        };
+        let options = entity_options(stmt, src);
+        let ignored = reader
+            .bool_option(option(&options, "ignore?"), "`ignore?` of a reference")
+            .flatten()
+            .unwrap_or(false);
+        if ignored {
+            r.ignored_references.push(name);
+        }
     }
 }
 
