@@ -727,3 +727,55 @@ end
     let kept = index(&fixture(", on_delete: :delete"));
     assert_eq!(kept.of("belongs-to-without-foreign-key").len(), 1);
 }
+
+#[test]
+fn projects_side_by_side_with_the_same_repo_name_link_to_their_own_tables() {
+    // Two copies of an app under one folder: each resource links to the
+    // tables its own project's migrations make.
+    let app = |root: &str, column: &str| {
+        format!(
+            r#"
+//- /{root}/mix.exs
+defmodule Bookshelf.MixProject do
+  use Mix.Project
+end
+//- /{root}/lib/bookshelf/repo.ex
+defmodule Bookshelf.Repo do
+  use AshPostgres.Repo, otp_app: :bookshelf
+end
+//- /{root}/lib/bookshelf/catalog/author.ex
+defmodule Bookshelf.Catalog.Author do
+  use Ash.Resource,
+    domain: Bookshelf.Catalog,
+    data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "authors"
+    repo Bookshelf.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :{column}, :string, public?: true
+  end
+end
+//- /{root}/priv/repo/migrations/20250312100000_create_authors.exs
+defmodule Bookshelf.Repo.Migrations.CreateAuthors do
+  use Ecto.Migration
+
+  def change do
+    create table(:authors, primary_key: false) do
+      add :id, :uuid, primary_key: true
+      add :{column}, :text
+    end
+  end
+end
+"#
+        )
+    };
+    let fixture = format!("{}{}", app("main", "name"), app("fork", "pen_name"));
+    let ix = index(&fixture);
+    assert_eq!(ix.of("table-without-resource"), Vec::<String>::new());
+    assert_eq!(ix.of("missing-column"), Vec::<String>::new());
+    assert_eq!(ix.of("extra-column"), Vec::<String>::new());
+}

@@ -349,7 +349,7 @@ fn link(r: &mut LinkedResource, models: &[RepoModel]) {
         return;
     };
     let candidates: Vec<usize> = {
-        let by_repo: Vec<usize> = match &r.facts.repo {
+        let mut by_repo: Vec<usize> = match &r.facts.repo {
             Some(repo) => models
                 .iter()
                 .enumerate()
@@ -358,6 +358,12 @@ fn link(r: &mut LinkedResource, models: &[RepoModel]) {
                 .collect(),
             None => Vec::new(),
         };
+        // Projects side by side in one workspace may share a repo module
+        // name; the resource's own project wins when it has that repo's
+        // migrations (an umbrella app may use another app's repo).
+        if by_repo.iter().any(|&i| models[i].root == r.root) {
+            by_repo.retain(|&i| models[i].root == r.root);
+        }
         if !by_repo.is_empty() {
             by_repo
         } else {
