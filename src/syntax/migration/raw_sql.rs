@@ -218,6 +218,30 @@ impl<'s, 't> Extractor<'s, 't> {
                 return;
             }
         };
+        self.raw_statements(&sql, verb, ctx, with_down);
+    }
+
+    /// `repo().query!(sql, params)`, `Repo.query(sql)`,
+    /// `Ecto.Adapters.SQL.query!(Repo, sql, params)`: literal SQL is read
+    /// like `execute`'s (row inserts and updates change no schema); SQL
+    /// built at run time is not.
+    pub(super) fn query(&mut self, node: Node<'t>, name: &str, verb: Span, ctx: &Ctx) {
+        let position = usize::from(name.starts_with("Ecto.Adapters.SQL."));
+        let Some(arg) = positional_args(node).get(position).copied() else {
+            self.unresolved(node, format!("SQL run through `{name}` is not read"));
+            return;
+        };
+        match self.sql_text(arg, &ctx.scope, 0) {
+            Ok(sql) => self.raw_statements(&sql, verb, ctx, false),
+            Err(reason) => self.unresolved(
+                node,
+                format!("SQL run through `{name}` is not read: {reason}"),
+            ),
+        }
+    }
+
+    /// The statements of one SQL text, as operations of a raw source.
+    fn raw_statements(&mut self, sql: &SqlText, verb: Span, ctx: &Ctx, with_down: bool) {
         for statement in (self.read_sql)(&sql.text) {
             let span = sql.map_span(&statement.span);
             if let Some(reason) = &statement.unreadable {
