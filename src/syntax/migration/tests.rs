@@ -1786,7 +1786,7 @@ fn less_common_forms() {
     create table(:labels, prefix: nil) do
       add :title, :string, size: @size
     end
-    execute "CREATE INDEX things_idx ON #{prefix()}.things (id)"
+    execute "CREATE TABLE #{prefix()}.things (id int)"
     execute @create_sql
     for t <- @tables, do: create(index(t, [:id]))
   end
@@ -1940,4 +1940,58 @@ fn one_line_callback_calling_a_library() {
     let f = facts(src);
     assert_eq!(f.unresolved.len(), 1, "{:?}", messages(&f));
     assert_eq!(slice(src, &f.unresolved[0].span), "Oban.Migration.up()");
+}
+
+#[test]
+fn run_time_values_in_data_statements_do_not_hide_the_ddl_around_them() {
+    let src = r##"defmodule MyApp.Repo.Migrations.HashKeys do
+  use Ecto.Migration
+
+  def up do
+    secret = Application.get_env(:my_app, :secret)
+
+    execute("""
+      ALTER TABLE keys
+        ADD COLUMN secret_first text,
+        ADD COLUMN secret_second text
+    """)
+
+    execute("""
+      UPDATE keys
+        SET secret_first = encode(hmac(secret, '#{secret}', 'sha256'), 'hex');
+      ALTER TABLE keys DROP COLUMN secret
+    """)
+
+    execute "CREATE TABLE #{table_for(secret)} (id bigint)"
+  end
+
+  def down do
+    raise "irreversible"
+  end
+end
+"##;
+    let f = facts(src);
+    let kinds: Vec<String> = f
+        .ops
+        .iter()
+        .map(|op| match &op.kind {
+            OpKind::AddColumn { column, .. } => format!("add {}", column.name),
+            OpKind::RemoveColumn { column, .. } => format!("remove {column}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["add secret_first", "add secret_second", "remove secret"]
+    );
+    // The UPDATE holds the run-time value and changes no schema: nothing to
+    // report. The CREATE TABLE's name is the run-time value: reported.
+    assert_eq!(
+        messages(&f),
+        ["the SQL given to `execute` is not read: the interpolation `#{table_for(secret)}` is not a literal"]
+    );
+    assert_eq!(
+        slice(src, &f.unresolved[0].span),
+        r##"execute "CREATE TABLE #{table_for(secret)} (id bigint)""##
+    );
 }
