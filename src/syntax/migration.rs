@@ -440,6 +440,8 @@ impl<'s, 't> Extractor<'s, 't> {
         let Some(name) = call_name(node, self.src) else {
             return;
         };
+        // `Ecto.Migration.execute(…)` written out in full is the same DSL.
+        let name = name.strip_prefix("Ecto.Migration.").unwrap_or(name);
         let verb = node
             .child_by_field_name("target")
             .map(|t| t.byte_range())

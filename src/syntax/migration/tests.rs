@@ -1995,3 +1995,13 @@ end
         r##"execute "CREATE TABLE #{table_for(secret)} (id bigint)""##
     );
 }
+
+#[test]
+fn fully_qualified_dsl_calls_are_the_dsl() {
+    let src = change(
+        "    Ecto.Migration.create table(:posts) do\n      add :title, :text\n    end\n    Ecto.Migration.execute(\"CREATE INDEX posts_title_idx ON posts (title)\")",
+    );
+    let f = facts(&src);
+    assert!(f.unresolved.is_empty(), "{:?}", messages(&f));
+    assert_eq!(tables(&f), ["posts", "posts"]);
+}
