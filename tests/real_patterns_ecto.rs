@@ -74,3 +74,130 @@ fn a_plain_ecto_project_can_opt_in() {
     let ix = index(&fixture);
     assert_eq!(ix.of("non-idempotent-statement").len(), 3);
 }
+
+/// A telemetry app: a TimescaleDB hypertable, a materialized view over it
+/// read by an Ecto schema, a job queue installed by a library's migration,
+/// and a data fix that interpolates a runtime value.
+const TELEMETRY_APP: &str = r#"
+//- /mix.exs
+defmodule Sails.MixProject do
+  use Mix.Project
+end
+//- /lib/sails/repo.ex
+defmodule Sails.Repo do
+  use Ecto.Repo, otp_app: :sails, adapter: Ecto.Adapters.Postgres
+end
+//- /lib/sails/daily_channel.ex
+defmodule Sails.DailyChannel do
+  use Ecto.Schema
+
+  @primary_key false
+  schema "daily_channels" do
+    field :utc_date, :date
+    field :boat_id, :binary_id
+    field :kind, :string
+  end
+end
+//- /priv/repo/migrations/20230101000000_create_samples.exs
+defmodule Sails.Repo.Migrations.CreateSamples do
+  use Ecto.Migration
+
+  def change do
+    execute "CREATE EXTENSION IF NOT EXISTS timescaledb", ""
+
+    create table(:samples, primary_key: false) do
+      add :time, :utc_datetime_usec, null: false
+      add :boat_id, :binary_id, null: false
+      add :kind, :string, null: false
+      add :value, :float
+    end
+
+    execute "SELECT create_hypertable('samples', 'time')", ""
+  end
+end
+//- /priv/repo/migrations/20230201000000_create_daily_channels.exs
+defmodule Sails.Repo.Migrations.CreateDailyChannels do
+  use Ecto.Migration
+
+  def up do
+    execute """
+    CREATE MATERIALIZED VIEW daily_channels AS
+      SELECT DISTINCT DATE(time) AS utc_date, s.boat_id, kind FROM samples s
+    """
+  end
+
+  def down do
+    execute "DROP MATERIALIZED VIEW daily_channels"
+  end
+end
+//- /priv/repo/migrations/20230301000000_add_jobs.exs
+defmodule Sails.Repo.Migrations.AddJobs do
+  use Ecto.Migration
+
+  def up, do: Oban.Migrations.up(version: 12)
+  def down, do: Oban.Migrations.down(version: 1)
+end
+//- /priv/repo/migrations/20230401000000_fix_units.exs
+defmodule Sails.Repo.Migrations.FixUnits do
+  use Ecto.Migration
+
+  def up do
+    factor = Application.get_env(:sails, :knots_per_ms)
+
+    execute "UPDATE samples SET value = value * #{factor} WHERE kind = 'speed'"
+
+    alter table(:samples) do
+      add :unit, :string, default: "kn"
+    end
+  end
+
+  def down do
+    alter table(:samples) do
+      remove :unit
+    end
+  end
+end
+"#;
+
+#[test]
+fn telemetry_app_reads_views_library_migrations_and_data_fixes() {
+    let ix = index(TELEMETRY_APP);
+    // The library's migration is one hint, at its call; the data fix none.
+    assert_eq!(
+        ix.of("unresolved"),
+        ["priv/repo/migrations/20230301000000_add_jobs.exs:4: `Oban.Migrations.up(version: 12)` runs schema changes in another module, which is not read; what it creates is not in the model"]
+    );
+    // The view's columns come from its SELECT list, so the schema over it
+    // matches and the column added after the data fix is folded.
+    let model = &ix.analysis.models[0];
+    let view = model.table("public.daily_channels");
+    let names: Vec<&str> = view
+        .map(|v| v.columns.iter().map(|c| c.name.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["utc_date", "boat_id", "kind"]);
+    assert!(model
+        .table("public.samples")
+        .is_some_and(|t| t.column("unit").is_some()));
+    assert!(
+        ix.of("missing-column").is_empty(),
+        "{:?}",
+        ix.of("missing-column")
+    );
+    assert!(
+        ix.of("missing-table").is_empty(),
+        "{:?}",
+        ix.of("missing-table")
+    );
+}
+
+#[test]
+fn a_view_without_the_selected_column_is_drift() {
+    let fixture = TELEMETRY_APP.replace(
+        "    field :kind, :string\n",
+        "    field :kind, :string\n    field :sensor_id, :binary_id\n",
+    );
+    let ix = index(&fixture);
+    let missing = ix.of("missing-column");
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(missing[0].contains("sensor_id"), "{missing:?}");
+}
