@@ -183,6 +183,8 @@ struct IndexOut<'a> {
     unique: bool,
     #[serde(skip_serializing_if = "Option::is_none", rename = "where")]
     where_clause: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    using: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -191,6 +193,10 @@ struct ForeignKeyOut<'a> {
     columns: &'a [String],
     references: &'a str,
     referenced_columns: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_delete: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_update: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -254,6 +260,7 @@ fn table_out<'a>(ws: &Workspace, repo: &'a str, tenant: bool, t: &'a FoldedTable
                 columns: &i.columns,
                 unique: i.unique,
                 where_clause: i.where_clause.as_deref(),
+                using: i.using.as_deref(),
             })
             .collect(),
         foreign_keys: t
@@ -264,6 +271,8 @@ fn table_out<'a>(ws: &Workspace, repo: &'a str, tenant: bool, t: &'a FoldedTable
                 columns: &f.columns,
                 references: &f.references,
                 referenced_columns: &f.referenced_columns,
+                on_delete: f.on_delete.as_deref(),
+                on_update: f.on_update.as_deref(),
             })
             .collect(),
         check_constraints: t

@@ -168,6 +168,12 @@ fn collect_repos(ws: &Workspace) -> Vec<RepoInfo> {
             if let Some(p) = &c.migration_default_prefix {
                 entry.default_prefix = Some(p.clone());
             }
+            if let Some(column) = &c.migration_foreign_key_column {
+                entry.foreign_key_column = Some(column.clone());
+            }
+            if let Some(ty) = &c.migration_foreign_key_type {
+                entry.foreign_key_type = Some(ty.clone());
+            }
             if let Some(p) = &c.priv_dir {
                 priv_dirs.insert(c.repo.clone(), p.trim_end_matches('/').to_string());
             }

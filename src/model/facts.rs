@@ -47,8 +47,19 @@ pub struct ForeignKeyDef {
     pub columns: Vec<String>,
     /// Constraint name; `None` means Ecto's default `<table>_<column>_fkey`.
     pub name: Option<String>,
+    /// As written: Ecto's atom (`delete_all`, `nilify(a, b)`) or the SQL words
+    /// (`cascade`, `set null`); the fold turns both into Postgres's words.
     pub on_delete: Option<String>,
     pub on_update: Option<String>,
+    /// The key column's type was written (`references(…, type: …)`, or the
+    /// SQL column type). `false` means Ecto's default (`:bigserial` → bigint),
+    /// which the repo's `migration_primary_key`/`migration_foreign_key`
+    /// `type:` replaces when the model is folded.
+    pub explicit_type: bool,
+    /// The referenced column was written (`column:`, or a SQL column list).
+    /// `false` means Ecto's default `id`, which the repo's
+    /// `migration_foreign_key` `column:` replaces when the model is folded.
+    pub explicit_column: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -464,6 +475,10 @@ pub struct RepoConfigFacts {
     /// `migration_primary_key: false`.
     pub no_migration_primary_key: bool,
     pub migration_default_prefix: Option<String>,
+    /// `migration_foreign_key: [column: :uuid, type: :binary_id]`: the
+    /// default referenced column and pg type of `references/2`.
+    pub migration_foreign_key_column: Option<String>,
+    pub migration_foreign_key_type: Option<String>,
 }
 
 /// Everything one non-migration Elixir file says that we model.

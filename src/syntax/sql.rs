@@ -382,6 +382,8 @@ SELECT add_continuous_aggregate_policy('platform.events_daily',
                             name: None,
                             on_delete: Some("cascade".into()),
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         }),
                         ..col(
                             "org_id",

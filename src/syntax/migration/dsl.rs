@@ -518,6 +518,8 @@ impl<'s, 't> Extractor<'s, 't> {
                 name: self.name_option(&opts, "name")?,
                 on_delete: referential_action(opts.value("on_delete")),
                 on_update: referential_action(opts.value("on_update")),
+                explicit_type: opts.get("type").is_some(),
+                explicit_column: opts.get("column").is_some(),
             },
             ty,
         ))

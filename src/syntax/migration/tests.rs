@@ -651,6 +651,8 @@ fn references_in_add_and_modify() {
             name: None,
             on_delete: Some("delete_all".into()),
             on_update: None,
+            explicit_type: false,
+            explicit_column: false,
         }
     );
     assert_eq!(slice(&src, &post_fk.table.span), ":posts");
@@ -665,6 +667,9 @@ fn references_in_add_and_modify() {
     assert_eq!(parent.pg_type.as_deref(), Some("uuid"));
     assert_eq!(parent_fk.columns, ["uid"]);
     assert_eq!(parent_fk.on_delete.as_deref(), Some("nilify_all"));
+    // Written `type:`/`column:` are kept; the repo's defaults apply to the rest.
+    assert!(parent_fk.explicit_type && parent_fk.explicit_column);
+    assert!(author_fk.explicit_type && !author_fk.explicit_column);
 
     let (org, org_fk) = fk("org_id");
     assert_eq!(org.pg_type.as_deref(), Some("integer"));
@@ -699,6 +704,7 @@ fn references_in_add_and_modify() {
             assert_eq!(column, "post_id");
             assert_eq!(pg_type, &Some(Some("bigint".to_string())));
             assert_eq!(fk.on_delete.as_deref(), Some("restrict"));
+            assert!(!fk.explicit_type);
         }
         other => panic!("{other:?}"),
     }

@@ -1589,11 +1589,47 @@ end
             migration_primary_key: None,
             no_migration_primary_key: true,
             migration_default_prefix: None,
+            migration_foreign_key_column: None,
+            migration_foreign_key_type: None,
         }
     );
     assert_eq!(
         messages(&f.unresolved),
         ["`priv: Path.join(\"priv\", \"x\")` of Shop.Other.Repo cannot be followed statically"]
+    );
+}
+
+#[test]
+fn repo_config_reads_migration_foreign_key() {
+    let src = r#"import Config
+
+config :shop, Shop.Repo, migration_foreign_key: [column: :uuid, type: :binary_id]
+config :shop, Shop.Ledger.Repo, migration_foreign_key: [type: :bigint]
+config :shop, Shop.Other.Repo, migration_foreign_key: [type: some_type()]
+"#;
+    let f = facts(src);
+    let entries: Vec<(&str, Option<&str>, Option<&str>)> = f
+        .repo_configs
+        .iter()
+        .map(|c| {
+            (
+                c.repo.as_str(),
+                c.migration_foreign_key_column.as_deref(),
+                c.migration_foreign_key_type.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("Shop.Repo", Some("uuid"), Some("uuid")),
+            ("Shop.Ledger.Repo", None, Some("bigint")),
+            ("Shop.Other.Repo", None, None),
+        ]
+    );
+    assert_eq!(
+        messages(&f.unresolved),
+        ["`migration_foreign_key: [type: some_type()]` of Shop.Other.Repo cannot be followed statically"]
     );
 }
 

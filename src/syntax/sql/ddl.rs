@@ -307,6 +307,9 @@ fn references(c: &mut Cursor, name: Option<String>) -> Result<ForeignKeyDef, Str
         name,
         on_delete: None,
         on_update: None,
+        // SQL spells the column type; the key columns are the list or the pk.
+        explicit_type: true,
+        explicit_column: true,
     };
     loop {
         if c.eat_kw("match") {
@@ -1342,6 +1345,8 @@ mod tests {
                         name: Some("log_parent_fk".into()),
                         on_delete: Some("set null".into()),
                         on_update: Some("no action".into()),
+                        explicit_type: true,
+                        explicit_column: true,
                     }),
                     ..column(
                         sql,
@@ -1407,6 +1412,8 @@ mod tests {
                             name: None,
                             on_delete: Some("cascade".into()),
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         },
                     }
                 ),
@@ -1694,6 +1701,8 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                             name: Some("users_org_fkey".into()),
                             on_delete: Some("cascade".into()),
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         },
                     }
                 ),
@@ -1735,6 +1744,8 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                             name: None,
                             on_delete: None,
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         }),
                         ..column(
                             sql,
