@@ -201,3 +201,30 @@ fn a_view_without_the_selected_column_is_drift() {
     assert_eq!(missing.len(), 1, "{missing:?}");
     assert!(missing[0].contains("sensor_id"), "{missing:?}");
 }
+
+#[test]
+fn plain_ecto_change_with_idempotent_execute_cannot_roll_back() {
+    // A materialized view's index replaced inside `change/0`: re-runs are
+    // not judged in a plain Ecto project, but the rollback still raises.
+    let fixture = format!(
+        "{ECTO_APP}{}",
+        r#"//- /priv/repo/migrations/20230301000000_unique_view_index.exs
+defmodule Fleet.Repo.Migrations.UniqueViewIndex do
+  use Ecto.Migration
+
+  def change do
+    execute("DROP INDEX IF EXISTS vehicle_counts_vin_idx")
+    execute("CREATE UNIQUE INDEX ON vehicle_counts (vin)")
+  end
+end
+"#
+    );
+    let ix = index(&fixture);
+    assert!(ix.of("non-idempotent-statement").is_empty());
+    assert_eq!(
+        ix.of("irreversible-idempotent-change").len(),
+        1,
+        "{:?}",
+        ix.of("irreversible-idempotent-change")
+    );
+}

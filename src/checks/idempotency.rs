@@ -21,9 +21,9 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
         let Some(facts) = file.migration() else {
             continue;
         };
-        if !hand_written(ws, analysis, file) {
-            continue;
-        }
+        // Re-runs matter only where migrations are written to survive them;
+        // a rollback of `change/0` fails in every project.
+        let judge_reruns = hand_written(ws, analysis, file);
         let mut dropped = Dropped::default();
         let mut reported_executes = BTreeSet::new();
         for op in &facts.ops {
@@ -37,7 +37,7 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
             if op.conditional {
                 continue;
             }
-            if !guarded_by_drop {
+            if judge_reruns && !guarded_by_drop {
                 if let Some(f) = non_idempotent(file, op) {
                     out.push(f);
                 }
