@@ -496,7 +496,7 @@ impl<'s, 't> Extractor<'s, 't> {
             Some((module, function)) => (Some(module), function),
             None => (None, name),
         };
-        if module.is_some_and(changes_no_schema) || !schema_verb(function) {
+        if module.is_some_and(changes_no_schema) || !changes_schema(module, function) {
             return;
         }
         let call = self.snippet(&node.byte_range());
@@ -1054,29 +1054,73 @@ fn changes_no_schema(module: &str) -> bool {
         || last.ends_with("Repo")
 }
 
-/// Function names that say they change the schema: migration entry points
-/// (`up`, `down`, `change`, `migrate`) and verbs of DDL (`create_type`,
-/// `drop_trigger`, `add_compression_policy`, `install`, `enable_…`).
-fn schema_verb(function: &str) -> bool {
-    const EXACT: &[&str] = &["up", "down", "change", "migrate", "install", "uninstall"];
-    const PREFIXES: &[&str] = &[
-        "create_",
-        "drop_",
-        "alter_",
-        "add_",
-        "remove_",
-        "rename_",
-        "install_",
-        "uninstall_",
-        "migrate_",
-        "enable_",
-        "disable_",
-        "execute_",
-        "setup_",
-        "attach_",
-        "detach_",
+/// Whether a call changes the schema by its name: anything in a module
+/// named for migrations (`Oban.Migrations.up`, `MyApp.MigrationHelpers.…`),
+/// a migration entry point (`up`, `down`, `change`, `migrate`), or a DDL verb
+/// with a schema object (`create_type`, `add_compression_policy`,
+/// `drop_audit_trigger`). Data helpers (`create_user`, `add_default_plan`)
+/// do not.
+fn changes_schema(module: Option<&str>, function: &str) -> bool {
+    const ENTRY_POINTS: &[&str] = &["up", "down", "change", "migrate", "install", "uninstall"];
+    const VERBS: &[&str] = &[
+        "create",
+        "drop",
+        "alter",
+        "add",
+        "remove",
+        "rename",
+        "enable",
+        "disable",
+        "install",
+        "uninstall",
+        "attach",
+        "detach",
+        "setup",
+        "execute",
+        "refresh",
     ];
-    EXACT.contains(&function) || PREFIXES.iter().any(|p| function.starts_with(p))
+    const OBJECTS: &[&str] = &[
+        "table",
+        "tables",
+        "index",
+        "indexes",
+        "type",
+        "types",
+        "enum",
+        "enums",
+        "trigger",
+        "triggers",
+        "function",
+        "functions",
+        "view",
+        "views",
+        "extension",
+        "extensions",
+        "schema",
+        "schemas",
+        "column",
+        "columns",
+        "constraint",
+        "constraints",
+        "hypertable",
+        "policy",
+        "compression",
+        "partition",
+        "partitions",
+        "sequence",
+        "aggregate",
+        "publication",
+        "ddl",
+        "sql",
+    ];
+    if module.is_some_and(|m| m.split('.').any(|part| part.contains("Migration"))) {
+        return true;
+    }
+    if ENTRY_POINTS.contains(&function) {
+        return true;
+    }
+    let mut words = function.trim_end_matches(['!', '?']).split('_');
+    words.next().is_some_and(|verb| VERBS.contains(&verb)) && words.any(|w| OBJECTS.contains(&w))
 }
 
 /// `@name` read → `name`.

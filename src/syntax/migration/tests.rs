@@ -1910,6 +1910,9 @@ fn schema_changes_in_other_modules_are_unresolved_once() {
     {:ok, _} = Application.ensure_all_started(:telemetry)
     {count, nil} = Repo.update_all("readings", set: [status: "done"])
     MyApp.Readings.recalculate_totals(count)
+    MyApp.Accounts.create_default_org()
+    add_default_plans(count)
+    MyApp.MigrationHelpers.create_audit_trigger(:readings)
   end
 
   def down do
@@ -1926,6 +1929,7 @@ end
             "`Oban.Migrations.up(version: 12)` runs schema changes in another module, which is not read; what it creates is not in the model",
             "`StatusEnum.create_type()` runs schema changes in another module, which is not read; what it creates is not in the model",
             "`create_hypertable(:readings, :at)` is not an Ecto.Migration function: it comes from an imported module, which is not read; what it changes is not in the model",
+            "`MyApp.MigrationHelpers.create_audit_trigger(:readings)` runs schema changes in another module, which is not read; what it creates is not in the model",
         ]
     );
     assert_eq!(
