@@ -42,7 +42,10 @@ fn write_fixture(dir: &Path, fixture: &str) {
 }
 
 /// One error (with a related location), one warning with a kind, one hint.
+/// A plain Ecto project that opts into hand-written (re-runnable) migrations.
 const SHOP: &str = r#"
+//- /.ecto-ash-lsp.toml
+convention = "hand-written"
 //- /mix.exs
 defmodule Shop.MixProject do
   use Mix.Project
