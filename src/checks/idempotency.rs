@@ -21,6 +21,11 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
         let Some(facts) = file.migration() else {
             continue;
         };
+        if let FileRole::Migration { repo_dir, .. } = &file.role {
+            if analysis.is_foreign_repo_dir(repo_dir) {
+                continue;
+            }
+        }
         // Re-runs matter only where migrations are written to survive them;
         // a rollback of `change/0` fails in every project.
         let judge_reruns = hand_written(ws, analysis, file);

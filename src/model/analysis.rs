@@ -19,6 +19,8 @@ pub struct RepoInfo {
     /// Relative to the workspace (`apps/core/priv/repo`).
     pub repo_dir: String,
     pub config: RepoMigrationConfig,
+    /// False for a repo with another adapter: its folder is not folded.
+    pub postgres: bool,
 }
 
 /// A resource (or Ecto schema) with its table found.
@@ -54,6 +56,12 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// Whether migrations in `repo_dir` belong to a repo with another
+    /// adapter than Postgres, so no rule judges them as Postgres DDL.
+    pub fn is_foreign_repo_dir(&self, repo_dir: &str) -> bool {
+        repo_for_dir(&self.repos, repo_dir).is_some_and(|r| !r.postgres)
+    }
+
     pub fn model_of(&self, r: &LinkedResource) -> Option<&RepoModel> {
         r.model.and_then(|i| self.models.get(i))
     }
@@ -121,6 +129,8 @@ pub fn analyze(ws: &Workspace) -> Analysis {
             .or_insert_with(|| root.clone());
         }
     }
+    // Migrations of MySQL, SQLite, ClickHouse… repos are not Postgres DDL.
+    keys.retain(|key, _| repo_for_dir(&repos, &key.repo_dir).is_none_or(|r| r.postgres));
     let models: Vec<RepoModel> = keys
         .into_iter()
         .collect::<Vec<_>>()
@@ -320,6 +330,7 @@ fn collect_repos(ws: &Workspace) -> Vec<RepoInfo> {
                 file: f.rel.clone(),
                 repo_dir,
                 config: configs.get(&r.module).cloned().unwrap_or_default(),
+                postgres: r.postgres,
             });
         }
     }

@@ -476,6 +476,9 @@ pub struct RepoFacts {
     pub module: String,
     pub span: Span,
     pub otp_app: Option<String>,
+    /// False for a repo with another adapter (MySQL, SQLite, ClickHouse…):
+    /// its migrations are not Postgres DDL and are not modelled.
+    pub postgres: bool,
 }
 
 /// `config :app, MyApp.Repo, priv: "priv/x", migration_primary_key: …` in config/*.exs.

@@ -1499,11 +1499,22 @@ end
                     "use Ecto.Repo, otp_app: :shop, adapter: Ecto.Adapters.Postgres"
                 ),
                 otp_app: Some("shop".into()),
+                postgres: true,
             },
             RepoFacts {
                 module: "Shop.AshRepo".into(),
                 span: at(src, "use AshPostgres.Repo, otp_app: :shop"),
                 otp_app: Some("shop".into()),
+                postgres: true,
+            },
+            RepoFacts {
+                module: "Shop.Analytics".into(),
+                span: at(
+                    src,
+                    "use Ecto.Repo, otp_app: :shop, adapter: Ecto.Adapters.SQLite3"
+                ),
+                otp_app: Some("shop".into()),
+                postgres: false,
             },
         ]
     );
