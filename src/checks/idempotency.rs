@@ -8,7 +8,7 @@ use crate::checks::rules::{
 };
 use crate::checks::Finding;
 use crate::model::analysis::Analysis;
-use crate::model::config::Convention;
+use crate::model::convention;
 use crate::model::facts::{ConstraintKind, Direction, MigrationOp, OpKind, OpSource, TableName};
 use crate::model::fold::FoldEvent;
 use crate::model::workspace::{FileRole, SourceFile, Workspace};
@@ -93,20 +93,12 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whether the file's project writes migrations by hand (Option B), where
-/// every statement should survive a re-run. Projects that generate
-/// migrations from tracked snapshots run each one exactly once.
+/// Whether the file's project writes migrations by hand (Option B, or the
+/// undecided seed state), where every statement should survive a re-run.
+/// Projects that generate migrations from tracked snapshots run each one
+/// exactly once.
 fn hand_written(ws: &Workspace, file: &SourceFile) -> bool {
-    match ws.config.convention {
-        Convention::HandWritten => true,
-        Convention::Codegen => false,
-        Convention::Auto => {
-            let root = file.role.root();
-            !ws.files
-                .values()
-                .any(|f| matches!(&f.role, FileRole::Snapshot { root: r } if r == root))
-        }
-    }
+    convention::stance(ws, file.role.root()).idempotency()
 }
 
 fn show(t: &TableName) -> String {
