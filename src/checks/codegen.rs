@@ -16,7 +16,7 @@ use crate::model::snapshots::{
     folder_name, RootSnapshots, SnapshotFacts, SnapshotType, TableSnapshot,
 };
 use crate::model::types::{ash_family, pg_family, TypeFamily};
-use crate::model::workspace::Workspace;
+use crate::model::workspace::{FileRole, Workspace};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Extensions known to add no column, identity or reference of their own
@@ -123,6 +123,24 @@ fn repo_of<'a>(analysis: &'a Analysis, r: &'a LinkedResource) -> Option<&'a str>
         .or_else(|| analysis.model_of(r).and_then(|m| m.repo_module.as_deref()))
 }
 
+/// The project root whose `priv/resource_snapshots` holds a resource's
+/// snapshots: that of its repo's app (codegen writes them under the repo's
+/// `otp_app`), else the resource's own.
+fn snapshot_root<'a>(analysis: &'a Analysis, r: &'a LinkedResource) -> &'a str {
+    let Some(repo) = repo_of(analysis, r) else {
+        return &r.root;
+    };
+    let mut roots = analysis
+        .repos
+        .iter()
+        .filter(|info| info.module == repo)
+        .map(|info| info.root.as_str());
+    match (roots.next(), roots.next()) {
+        (Some(one), None) => one,
+        _ => &r.root,
+    }
+}
+
 fn repo_folder(repo_module: &str) -> String {
     underscore(repo_module.rsplit('.').next().unwrap_or(repo_module))
 }
@@ -133,7 +151,10 @@ fn targets<'a>(analysis: &'a Analysis, root: &str) -> Vec<Target<'a>> {
     let mut by_key: BTreeMap<(String, bool, Option<String>, String), Vec<&LinkedResource>> =
         BTreeMap::new();
     for r in &analysis.resources {
-        if r.root != root || r.facts.kind != ResourceKind::Ash || !r.facts.migrate {
+        if r.facts.kind != ResourceKind::Ash
+            || !r.facts.migrate
+            || snapshot_root(analysis, r) != root
+        {
             continue;
         }
         let Some(table) = r.facts.table.as_ref().and_then(|t| t.value()) else {
@@ -215,19 +236,17 @@ fn snapshots_untracked(
     }
     let s = &plan.snapshots;
     let dir = &s.dir;
+    let verb = if migrations == 1 { "exists" } else { "exist" };
     let consequence = format!(
-        "while {} exist, so the next `mix ash.codegen` sees no snapshots and emits a migration that creates every table again, which fails with 42P07 on a migrated database",
+        "while {} {verb}, so the next `mix ash.codegen` sees no snapshots and emits a migration that creates every table again, which fails with 42P07 on a migrated database",
         plural(migrations, "migration")
     );
     let (ignore, message) = match (&s.ignored_by, s.in_git) {
         (Some(m), true) => {
-            let local = if s.present > 0 {
-                format!(
-                    "; the {} here are local only",
-                    plural(s.present, "snapshot file")
-                )
-            } else {
-                String::new()
+            let local = match s.present {
+                0 => String::new(),
+                1 => "; the 1 snapshot file here is local only".to_string(),
+                n => format!("; the {n} snapshot files here are local only"),
             };
             (
                 Some(m),
@@ -388,7 +407,7 @@ fn stale(ws: &Workspace, plan: &RootPlan, out: &mut Vec<Finding>) {
 fn orphans(ws: &Workspace, analysis: &Analysis, plan: &RootPlan, out: &mut Vec<Finding>) {
     let mut mapped: BTreeSet<(String, bool, String)> = BTreeSet::new();
     for r in &analysis.resources {
-        if r.root != plan.root || r.facts.kind != ResourceKind::Ash {
+        if r.facts.kind != ResourceKind::Ash || snapshot_root(analysis, r) != plan.root {
             continue;
         }
         let table = r.facts.table.as_ref().and_then(|t| t.value());
@@ -409,13 +428,12 @@ fn orphans(ws: &Workspace, analysis: &Analysis, plan: &RootPlan, out: &mut Vec<F
             }
         }
     }
-    if analysis.resources.iter().any(|r| {
-        r.root == plan.root
-            && ws
-                .files
-                .get(&r.file)
-                .is_some_and(|f| !f.syntax_errors.is_empty())
-    }) {
+    // A resource file we could not read fully may map to any folder.
+    let unreadable = ws.files.values().any(|f| {
+        matches!(f.role, FileRole::Elixir { .. })
+            && (f.problem.is_some() || !f.syntax_errors.is_empty())
+    });
+    if unreadable {
         return;
     }
     for (repo, tenant, folder, file) in plan.snapshots.tables() {
@@ -952,7 +970,8 @@ fn check_changes(t: &Target, snapshot: &TableSnapshot, out: &mut Vec<Difference>
         }
     }
     for s in &snapshot.check_constraints {
-        if !wanted.iter().any(|c| c.name == s.name) {
+        // A constraint whose check we could not read may still be there.
+        if !r.facts.check_constraints.iter().any(|c| c.name == s.name) {
             out.push(Difference {
                 text: format!("check constraint {} removed", s.name),
                 at: None,

@@ -64,3 +64,81 @@ pub fn stance(ws: &Workspace, root: &str) -> Stance {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SNAPSHOT: &str = r#"{"table": "users", "attributes": []}"#;
+
+    fn stance_of(files: &[(&str, &str)], root: &str) -> Stance {
+        let files = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        let ws = Workspace::from_memory(Path::new("/w"), files).unwrap_or_default();
+        stance(&ws, root)
+    }
+
+    #[test]
+    fn auto_follows_tracked_snapshots_per_root() {
+        let tracked = [
+            ("mix.exs", ""),
+            (".git/HEAD", ""),
+            (
+                "priv/resource_snapshots/repo/users/20240101000000.json",
+                SNAPSHOT,
+            ),
+        ];
+        assert_eq!(stance_of(&tracked, ""), Stance::Codegen);
+        let ignored = [
+            ("mix.exs", ""),
+            (".git/HEAD", ""),
+            (".gitignore", "priv/resource_snapshots/\n"),
+            (
+                "priv/resource_snapshots/repo/users/20240101000000.json",
+                SNAPSHOT,
+            ),
+        ];
+        assert_eq!(stance_of(&ignored, ""), Stance::Seed);
+        assert_eq!(stance_of(&[("mix.exs", "")], ""), Stance::Seed);
+        // Snapshots of one umbrella app say nothing about another.
+        let umbrella = [
+            ("apps/a/mix.exs", ""),
+            ("apps/b/mix.exs", ""),
+            (
+                "apps/a/priv/resource_snapshots/repo/users/20240101000000.json",
+                SNAPSHOT,
+            ),
+        ];
+        assert_eq!(stance_of(&umbrella, "apps/a"), Stance::Codegen);
+        assert_eq!(stance_of(&umbrella, "apps/b"), Stance::Seed);
+    }
+
+    #[test]
+    fn configuration_wins() {
+        let with = |convention: &str| {
+            stance_of(
+                &[
+                    ("mix.exs", ""),
+                    (".ecto-ash-lsp.toml", convention),
+                    (
+                        "priv/resource_snapshots/repo/users/20240101000000.json",
+                        SNAPSHOT,
+                    ),
+                ],
+                "",
+            )
+        };
+        assert_eq!(with("convention = \"hand-written\"\n"), Stance::HandWritten);
+        assert_eq!(with("convention = \"codegen\"\n"), Stance::Codegen);
+        assert_eq!(with("convention = \"auto\"\n"), Stance::Codegen);
+        let s = Stance::Seed;
+        assert!(s.idempotency() && s.codegen_collisions() && !s.stale_snapshots());
+        let c = Stance::Codegen;
+        assert!(!c.idempotency() && c.codegen_collisions() && c.stale_snapshots());
+        let h = Stance::HandWritten;
+        assert!(h.idempotency() && !h.codegen_collisions() && !h.stale_snapshots());
+    }
+}

@@ -456,3 +456,246 @@ fn trim_trailing_unescaped_spaces(line: &str) -> &str {
     }
     line.get(..cut.unwrap_or(line.len())).unwrap_or(line)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::workspace::Workspace;
+
+    fn workspace(files: &[(&str, &str)]) -> Workspace {
+        let files = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        Workspace::from_memory(Path::new("/w"), files).unwrap_or_default()
+    }
+
+    /// (file, 1-based line, pattern) of what ignores `rel`.
+    fn ignored_by(
+        ws: &Workspace,
+        root: &str,
+        rel: &str,
+        is_dir: bool,
+    ) -> Option<(String, usize, String)> {
+        IgnoreRules::for_root(ws, root, rel)
+            .ignored(rel, is_dir)
+            .map(|m| (m.label, m.line + 1, m.pattern))
+    }
+
+    const SNAPSHOTS: &str = "priv/resource_snapshots";
+
+    #[test]
+    fn points_at_the_ignoring_line() {
+        let ws = workspace(&[
+            (".git/HEAD", ""),
+            ("mix.exs", ""),
+            (
+                ".gitignore",
+                "\u{feff}# build output\r\n/_build/\r\n\r\npriv/resource_snapshots/   \r\n*.ez\r\n",
+            ),
+        ]);
+        assert_eq!(
+            ignored_by(&ws, "", SNAPSHOTS, true),
+            Some((".gitignore".into(), 4, "priv/resource_snapshots/".into()))
+        );
+        // Everything below an ignored folder is ignored by the same line.
+        assert_eq!(
+            ignored_by(
+                &ws,
+                "",
+                "priv/resource_snapshots/repo/users/20240101000000.json",
+                false
+            ),
+            Some((".gitignore".into(), 4, "priv/resource_snapshots/".into()))
+        );
+        assert_eq!(ignored_by(&ws, "", "priv/repo/migrations", true), None);
+        let rules = IgnoreRules::for_root(&ws, "", SNAPSHOTS);
+        let m = rules
+            .ignored(SNAPSHOTS, true)
+            .unwrap_or_else(|| panic!("ignored"));
+        let text = &ws.files[".gitignore"].text;
+        assert_eq!(
+            text.get(m.span.clone()),
+            Some("priv/resource_snapshots/   ")
+        );
+        assert_eq!(m.describe(), "`priv/resource_snapshots/` at .gitignore:4");
+    }
+
+    #[test]
+    fn the_last_matching_line_and_the_deepest_file_win() {
+        let ws = workspace(&[
+            (".git/HEAD", ""),
+            ("mix.exs", ""),
+            (".gitignore", "priv/resource_snapshots/\n"),
+            ("priv/.gitignore", "!resource_snapshots/\n"),
+        ]);
+        assert_eq!(ignored_by(&ws, "", SNAPSHOTS, true), None);
+        let ws = workspace(&[
+            (".git/HEAD", ""),
+            ("mix.exs", ""),
+            (".gitignore", "*.json\n!priv/resource_snapshots/**/*.json\n"),
+        ]);
+        assert_eq!(
+            ignored_by(
+                &ws,
+                "",
+                "priv/resource_snapshots/repo/users/20240101000000.json",
+                false
+            ),
+            None
+        );
+        assert_eq!(
+            ignored_by(&ws, "", "priv/static/manifest.json", false),
+            Some((".gitignore".into(), 1, "*.json".into()))
+        );
+    }
+
+    #[test]
+    fn nothing_below_an_ignored_folder_comes_back() {
+        let ws = workspace(&[
+            (".git/HEAD", ""),
+            ("mix.exs", ""),
+            (".gitignore", "priv/\n!priv/resource_snapshots/\n"),
+        ]);
+        assert_eq!(
+            ignored_by(&ws, "", SNAPSHOTS, true),
+            Some((".gitignore".into(), 1, "priv/".into()))
+        );
+    }
+
+    #[test]
+    fn info_exclude_counts_after_gitignore_files() {
+        let ws = workspace(&[
+            (".git/info/exclude", "# local\npriv/resource_snapshots\n"),
+            ("mix.exs", ""),
+        ]);
+        assert_eq!(
+            ignored_by(&ws, "", SNAPSHOTS, true),
+            Some((
+                ".git/info/exclude".into(),
+                2,
+                "priv/resource_snapshots".into()
+            ))
+        );
+        let ws = workspace(&[
+            (".git/info/exclude", "priv/resource_snapshots\n"),
+            (".gitignore", "!priv/resource_snapshots\n"),
+            ("mix.exs", ""),
+        ]);
+        assert_eq!(ignored_by(&ws, "", SNAPSHOTS, true), None);
+    }
+
+    #[test]
+    fn umbrella_apps_and_nested_repositories() {
+        let ws = workspace(&[
+            (".git/HEAD", ""),
+            ("mix.exs", ""),
+            ("apps/core/mix.exs", ""),
+            ("apps/core/.gitignore", "/priv/resource_snapshots/\n"),
+            // A separate repository inside the workspace: the outer
+            // `.gitignore` does not reach into it.
+            ("vendor/lib/.git/HEAD", ""),
+            ("vendor/lib/mix.exs", ""),
+            (".gitignore", "vendor/lib/priv/\n"),
+        ]);
+        assert_eq!(
+            ignored_by(&ws, "apps/core", "apps/core/priv/resource_snapshots", true),
+            Some((
+                "apps/core/.gitignore".into(),
+                1,
+                "/priv/resource_snapshots/".into()
+            ))
+        );
+        // Anchored to its own folder: the root's snapshots are not ignored.
+        assert_eq!(ignored_by(&ws, "", SNAPSHOTS, true), None);
+        assert_eq!(
+            ignored_by(
+                &ws,
+                "vendor/lib",
+                "vendor/lib/priv/resource_snapshots",
+                true
+            ),
+            None
+        );
+        assert!(IgnoreRules::for_root(&ws, "vendor/lib", "vendor/lib/priv").in_git());
+    }
+
+    #[test]
+    fn outside_git_the_workspace_files_still_answer() {
+        let ws = workspace(&[("mix.exs", ""), (".gitignore", "priv/resource_snapshots\n")]);
+        let rules = IgnoreRules::for_root(&ws, "", SNAPSHOTS);
+        assert!(!rules.in_git());
+        assert!(rules.ignored(SNAPSHOTS, true).is_some());
+    }
+
+    #[test]
+    fn broken_patterns_and_odd_text_do_not_panic() {
+        let ws = workspace(&[
+            (".git/HEAD", ""),
+            ("mix.exs", ""),
+            (
+                ".gitignore",
+                "[\n\\\n!\n/\n**/\u{e9}t\u{e9}/\nprivé \\ \n\u{0}\n",
+            ),
+        ]);
+        assert_eq!(ignored_by(&ws, "", SNAPSHOTS, true), None);
+        assert_eq!(trim_trailing_unescaped_spaces("a\\ "), "a\\ ");
+        assert_eq!(trim_trailing_unescaped_spaces("a  "), "a");
+        assert_eq!(trim_trailing_unescaped_spaces("a\\"), "a\\");
+    }
+
+    #[test]
+    fn discovers_repositories_on_disk() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let top = dir.path();
+        let project = top.join("examples/shop");
+        std::fs::create_dir_all(project.join("priv")).unwrap_or_default();
+        std::fs::create_dir_all(top.join(".git/info")).unwrap_or_default();
+        std::fs::write(top.join(".git/info/exclude"), "priv/resource_snapshots\n")
+            .unwrap_or_default();
+        std::fs::write(top.join(".gitignore"), "/target\n").unwrap_or_default();
+        let repos = discover(&project, &[String::new()]);
+        assert_eq!(repos.len(), 1);
+        assert_eq!(repos[0].top, "../..");
+        assert_eq!(repos[0].workspace_in_top, "examples/shop");
+        assert_eq!(
+            repos[0]
+                .outer_ignores
+                .iter()
+                .map(|o| o.label.as_str())
+                .collect::<Vec<_>>(),
+            ["../../.gitignore"]
+        );
+        assert_eq!(
+            repos[0].exclude.as_ref().map(|e| e.label.as_str()),
+            Some("../../.git/info/exclude")
+        );
+        assert_eq!(
+            repos[0].relative_to_top("priv/x").as_deref(),
+            Some("examples/shop/priv/x")
+        );
+
+        // A worktree: `.git` is a file naming the git folder, whose
+        // `commondir` holds `info/exclude`.
+        let wt = top.join("wt");
+        std::fs::create_dir_all(top.join(".git/worktrees/wt")).unwrap_or_default();
+        std::fs::create_dir_all(&wt).unwrap_or_default();
+        std::fs::write(
+            wt.join(".git"),
+            format!("gitdir: {}\n", top.join(".git/worktrees/wt").display()),
+        )
+        .unwrap_or_default();
+        std::fs::write(top.join(".git/worktrees/wt/commondir"), "../..\n").unwrap_or_default();
+        let repos = discover(&wt, &[String::new()]);
+        assert_eq!(repos.len(), 1);
+        assert_eq!(repos[0].top, "");
+        assert_eq!(
+            repos[0].exclude.as_ref().map(|e| e.text.as_str()),
+            Some("priv/resource_snapshots\n")
+        );
+
+        let outside = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        assert!(discover(outside.path(), &[String::new()]).is_empty());
+        assert!(discover(&top.join("missing"), &[String::new()]).is_empty());
+    }
+}

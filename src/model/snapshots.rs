@@ -104,8 +104,10 @@ pub struct SnapshotCheck {
     pub check: Option<String>,
 }
 
-/// Read a snapshot file. The error is one sentence for a `parse-error`.
-pub fn parse(text: &str) -> Result<SnapshotFacts, String> {
+/// Read a snapshot file; `rel` tells `extensions.json` from table
+/// snapshots. The error is one sentence for a `parse-error`.
+pub fn parse(rel: &str, text: &str) -> Result<SnapshotFacts, String> {
+    let extensions = rel == "extensions.json" || rel.ends_with("/extensions.json");
     const UNREADABLE: &str = "`mix ash.codegen` cannot read it either";
     if text.trim().is_empty() {
         return Err(format!("empty snapshot file; {UNREADABLE}"));
@@ -113,18 +115,20 @@ pub fn parse(text: &str) -> Result<SnapshotFacts, String> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| format!("malformed snapshot JSON ({e}); {UNREADABLE}"))?;
     let object = match value {
-        Value::Array(_) => return Ok(SnapshotFacts::Extensions),
+        Value::Array(_) | Value::Object(_) if extensions => return Ok(SnapshotFacts::Extensions),
         Value::Object(o) => o,
         other => {
+            let what = if extensions {
+                "an extensions"
+            } else {
+                "a resource"
+            };
             return Err(format!(
-                "not a resource snapshot: the file holds {} instead of an object",
+                "not {what} snapshot: the file holds {} instead of an object",
                 json_kind(&other)
-            ))
+            ));
         }
     };
-    if !object.contains_key("attributes") && object.contains_key("installed") {
-        return Ok(SnapshotFacts::Extensions);
-    }
     table_snapshot(text, &object)
         .map(SnapshotFacts::Table)
         .map_err(|e| format!("not a resource snapshot codegen can use: {e}"))
@@ -616,4 +620,441 @@ pub fn has_tracked(ws: &Workspace, root: &str) -> bool {
         return false;
     }
     files.iter().any(|f| rules.ignored(f, false).is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::workspace::Workspace;
+    use std::path::Path;
+
+    /// A snapshot as AshPostgres 2.x writes it: sorted keys, `precision` and
+    /// `scale`, identity keys as typed objects.
+    const INVOICES: &str = r#"{
+  "attributes": [
+    {
+      "allow_nil?": false,
+      "default": "fragment(\"gen_random_uuid()\")",
+      "generated?": false,
+      "precision": null,
+      "primary_key?": true,
+      "references": null,
+      "scale": null,
+      "size": null,
+      "source": "id",
+      "type": "uuid"
+    },
+    {
+      "allow_nil?": false,
+      "default": "\"draft\"",
+      "generated?": false,
+      "precision": null,
+      "primary_key?": false,
+      "references": null,
+      "scale": null,
+      "size": null,
+      "source": "status",
+      "type": "text"
+    },
+    {
+      "allow_nil?": true,
+      "default": "nil",
+      "generated?": false,
+      "precision": null,
+      "primary_key?": false,
+      "references": null,
+      "scale": null,
+      "size": null,
+      "source": "tags",
+      "type": ["array", "text"]
+    },
+    {
+      "allow_nil?": true,
+      "default": "nil",
+      "generated?": false,
+      "precision": null,
+      "primary_key?": false,
+      "references": {
+        "deferrable": false,
+        "destination_attribute": "id",
+        "destination_attribute_default": null,
+        "destination_attribute_generated": null,
+        "index?": false,
+        "match_type": null,
+        "match_with": null,
+        "multitenancy": {"attribute": null, "global": null, "strategy": null},
+        "name": "invoices_customer_id_fkey",
+        "on_delete": null,
+        "on_update": null,
+        "primary_key?": true,
+        "schema": "billing",
+        "table": "customers"
+      },
+      "scale": null,
+      "size": null,
+      "source": "customer_id",
+      "type": "uuid"
+    }
+  ],
+  "base_filter": null,
+  "check_constraints": [],
+  "custom_indexes": [],
+  "custom_statements": [],
+  "has_create_action": true,
+  "hash": "5F0C0E6A2B3D4C5E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6",
+  "identities": [
+    {
+      "all_tenants?": false,
+      "base_filter": null,
+      "index_name": "invoices_unique_number_index",
+      "keys": [{"type": "atom", "value": "number"}],
+      "name": "unique_number",
+      "nils_distinct?": true,
+      "where": null
+    }
+  ],
+  "multitenancy": {"attribute": null, "global": null, "strategy": null},
+  "repo": "Elixir.Billing.Repo",
+  "schema": "billing",
+  "table": "invoices"
+}"#;
+
+    fn table(text: &str) -> TableSnapshot {
+        match parse(
+            "priv/resource_snapshots/repo/invoices/20240101000000.json",
+            text,
+        ) {
+            Ok(SnapshotFacts::Table(t)) => t,
+            other => panic!("not a table snapshot: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_generated_snapshot() {
+        let t = table(INVOICES);
+        assert_eq!(t.table, "invoices");
+        assert_eq!(
+            INVOICES.get(t.table_span.clone()),
+            Some("\"table\": \"invoices\"")
+        );
+        assert_eq!(t.schema.as_deref(), Some("billing"));
+        assert_eq!(t.repo.as_deref(), Some("Elixir.Billing.Repo"));
+        assert_eq!(t.strategy, None);
+        let sources: Vec<&str> = t.attributes.iter().map(|a| a.source.as_str()).collect();
+        assert_eq!(sources, ["id", "status", "tags", "customer_id"]);
+        let id = &t.attributes[0];
+        assert_eq!(id.default, "fragment(\"gen_random_uuid()\")");
+        assert_eq!((id.allow_nil, id.primary_key), (Some(false), Some(true)));
+        assert_eq!(INVOICES.get(id.span.clone()), Some("\"source\": \"id\""));
+        assert_eq!(t.attributes[1].default, "\"draft\"");
+        assert_eq!(
+            t.attributes[2].column_type,
+            SnapshotType::Array(Box::new(SnapshotType::Name("text".into())))
+        );
+        assert_eq!(t.attributes[2].column_type.describe(), "text[]");
+        assert_eq!(
+            t.attributes[3].references,
+            Some(SnapshotReference {
+                table: Some("customers".into()),
+                schema: Some("billing".into()),
+                destination_attribute: Some("id".into()),
+            })
+        );
+        assert_eq!(
+            t.identities,
+            [SnapshotIdentity {
+                name: "unique_number".into(),
+                keys: vec!["number".into()],
+                span: t.identities[0].span.clone(),
+            }]
+        );
+        assert_eq!(
+            INVOICES.get(t.identities[0].span.clone()),
+            Some("\"name\": \"unique_number\"")
+        );
+    }
+
+    #[test]
+    fn reads_the_older_unsorted_layout() {
+        // Before 2.x: keys in insertion order, no `precision`, identities
+        // without `index_name`, a sized varchar and a null default.
+        let text = r#"{"table": "notes", "attributes": [
+            {"type": ["varchar", 80], "source": "title", "default": null, "references": null,
+             "allow_nil?": true, "primary_key?": false, "generated?": false, "size": 80}],
+            "identities": [{"name": "unique_title", "keys": ["title"]}],
+            "repo": "Elixir.Notes.Repo", "hash": "00"}"#;
+        let t = table(text);
+        assert_eq!(t.schema, None);
+        assert_eq!(
+            t.attributes[0].column_type,
+            SnapshotType::Sized("varchar".into(), 80)
+        );
+        assert_eq!(t.attributes[0].default, "nil");
+        assert_eq!(t.identities[0].keys, ["title"]);
+        assert!(t.check_constraints.is_empty());
+    }
+
+    #[test]
+    fn extensions_files() {
+        for text in [
+            r#"["citext", "ash-functions"]"#,
+            r#"{"installed": ["citext"], "ash_functions_version": 5}"#,
+        ] {
+            assert_eq!(
+                parse("priv/resource_snapshots/repo/extensions.json", text),
+                Ok(SnapshotFacts::Extensions)
+            );
+        }
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let rel = "priv/resource_snapshots/repo/users/20240101000000.json";
+        let err = |text: &str| parse(rel, text).err().unwrap_or_default();
+        assert_eq!(
+            err(""),
+            "empty snapshot file; `mix ash.codegen` cannot read it either"
+        );
+        assert_eq!(
+            err("  \n"),
+            "empty snapshot file; `mix ash.codegen` cannot read it either"
+        );
+        assert!(
+            err(&INVOICES[..200]).starts_with("malformed snapshot JSON (EOF while parsing"),
+            "{}",
+            err(&INVOICES[..200])
+        );
+        assert_eq!(
+            err("[1, 2]"),
+            "not a resource snapshot: the file holds a list instead of an object"
+        );
+        assert_eq!(
+            err(r#"{"table": "users"}"#),
+            "not a resource snapshot codegen can use: it has no `attributes` list"
+        );
+        assert_eq!(
+            err(r#"{"table": 3, "attributes": []}"#),
+            "not a resource snapshot codegen can use: `table` is a number, not a string"
+        );
+        assert_eq!(
+            err(r#"{"table": "users", "attributes": {"id": 1}}"#),
+            "not a resource snapshot codegen can use: `attributes` is an object, not a list"
+        );
+        assert_eq!(
+            err(r#"{"table": "users", "attributes": [{"source": "id"}]}"#),
+            "not a resource snapshot codegen can use: attribute `id` has no `type`"
+        );
+        assert_eq!(
+            err(r#"{"table": "users", "attributes": [{"source": "id", "type": "uuid", "allow_nil?": "no"}]}"#),
+            "not a resource snapshot codegen can use: `allow_nil?` of attribute `id` is a string, not true or false"
+        );
+        assert_eq!(
+            err(r#"{"table": "users", "attributes": [7]}"#),
+            "not a resource snapshot codegen can use: attribute 1 is a number, not an object"
+        );
+        assert_eq!(
+            err(
+                r#"{"table": "users", "attributes": [], "identities": [{"name": "x", "keys": [1]}]}"#
+            ),
+            "not a resource snapshot codegen can use: a key of identity `x` is not a name"
+        );
+        // Nesting deeper than the JSON reader allows is an error, not a crash.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(err(&deep).starts_with("malformed snapshot JSON"));
+        // Text that only looks like JSON.
+        assert!(err("\u{feff}{\"table\": \"é\"").starts_with("malformed snapshot JSON"));
+    }
+
+    #[test]
+    fn locates_files_in_the_layout() {
+        let at = |rel: &str| locate("apps/core", rel);
+        let versioned = |repo: &str, tenant: bool, folder: &str, version: &str| {
+            Some(SnapshotPath {
+                repo: repo.into(),
+                tenant,
+                kind: SnapshotPathKind::Versioned {
+                    folder: folder.into(),
+                    version: version.into(),
+                },
+            })
+        };
+        let base = "apps/core/priv/resource_snapshots";
+        assert_eq!(
+            at(&format!("{base}/repo/users/20240101000000.json")),
+            versioned("repo", false, "users", "20240101000000")
+        );
+        assert_eq!(
+            at(&format!("{base}/repo/tenants/posts/20240101000000.json")),
+            versioned("repo", true, "posts", "20240101000000")
+        );
+        // A table named `tenants` is a table folder, not the tenant folder.
+        assert_eq!(
+            at(&format!("{base}/repo/tenants/20240101000000.json")),
+            versioned("repo", false, "tenants", "20240101000000")
+        );
+        assert_eq!(
+            at(&format!("{base}/repo/platform.users/20240101000000.json")),
+            versioned("repo", false, "platform.users", "20240101000000")
+        );
+        assert_eq!(
+            at(&format!("{base}/repo/users/20240101000000_dev.json")).map(|p| p.kind),
+            Some(SnapshotPathKind::Other {
+                folder: "users".into()
+            })
+        );
+        assert_eq!(
+            at(&format!("{base}/repo/users.json")).map(|p| p.kind),
+            Some(SnapshotPathKind::Legacy {
+                folder: "users".into()
+            })
+        );
+        assert_eq!(
+            at(&format!("{base}/repo/tenants/posts.json")),
+            Some(SnapshotPath {
+                repo: "repo".into(),
+                tenant: true,
+                kind: SnapshotPathKind::Legacy {
+                    folder: "posts".into()
+                }
+            })
+        );
+        assert_eq!(
+            at(&format!("{base}/repo/extensions.json")).map(|p| p.kind),
+            Some(SnapshotPathKind::NotATable)
+        );
+        assert_eq!(at(&format!("{base}/extensions.json")), None);
+        assert_eq!(at(&format!("{base}/repo/a/b/c/1.json")), None);
+        assert_eq!(
+            at("priv/resource_snapshots/repo/users/20240101000000.json"),
+            None
+        );
+    }
+
+    fn workspace(files: &[(&str, &str)]) -> Workspace {
+        let files = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        Workspace::from_memory(Path::new("/w"), files).unwrap_or_default()
+    }
+
+    const MINIMAL: &str = r#"{"table": "users", "attributes": []}"#;
+
+    #[test]
+    fn the_newest_versioned_file_wins() {
+        let ws = workspace(&[
+            ("mix.exs", ""),
+            (
+                "priv/resource_snapshots/repo/users/20230101000000.json",
+                MINIMAL,
+            ),
+            (
+                "priv/resource_snapshots/repo/users/20240601000000.json",
+                MINIMAL,
+            ),
+            (
+                "priv/resource_snapshots/repo/users/20250101000000_dev.json",
+                MINIMAL,
+            ),
+            ("priv/resource_snapshots/repo/users/initial.json", MINIMAL),
+            ("priv/resource_snapshots/repo/extensions.json", "[]"),
+            (
+                "priv/resource_snapshots/repo/platform.accounts/20240101000000.json",
+                MINIMAL,
+            ),
+            (
+                "priv/resource_snapshots/repo/accounts/20250101000000.json",
+                MINIMAL,
+            ),
+            ("priv/resource_snapshots/repo/old_table.json", MINIMAL),
+            (
+                "priv/resource_snapshots/repo/tenants/posts/20240101000000.json",
+                MINIMAL,
+            ),
+        ]);
+        let s = RootSnapshots::read(&ws, "", "repo");
+        assert!(!s.in_git);
+        assert_eq!((s.present, s.tracked), (8, 8));
+        let newest =
+            |tenant, schema, table| s.newest("repo", tenant, schema, table).map(|f| f.file);
+        assert_eq!(
+            newest(false, None, "users"),
+            Some("priv/resource_snapshots/repo/users/20240601000000.json")
+        );
+        // The `<schema>.<table>` folder wins when it exists, even when older.
+        assert_eq!(
+            newest(false, Some("platform"), "accounts"),
+            Some("priv/resource_snapshots/repo/platform.accounts/20240101000000.json")
+        );
+        // Without one, the plain table folder is read.
+        assert_eq!(
+            newest(false, Some("billing"), "users"),
+            Some("priv/resource_snapshots/repo/users/20240601000000.json")
+        );
+        assert_eq!(
+            newest(false, None, "old_table"),
+            Some("priv/resource_snapshots/repo/old_table.json")
+        );
+        assert_eq!(newest(false, None, "posts"), None);
+        assert_eq!(
+            newest(true, None, "posts"),
+            Some("priv/resource_snapshots/repo/tenants/posts/20240101000000.json")
+        );
+        assert_eq!(s.newest("other_repo", false, None, "users"), None);
+        assert_eq!(s.tables().count(), 5);
+    }
+
+    #[test]
+    fn ignored_snapshots_are_not_tracked() {
+        let ws = workspace(&[
+            ("mix.exs", ""),
+            (".git/HEAD", "ref: refs/heads/main\n"),
+            (
+                ".gitignore",
+                "/_build\n# snapshots conflict\npriv/resource_snapshots/\n",
+            ),
+            (
+                "priv/resource_snapshots/repo/users/20240101000000.json",
+                MINIMAL,
+            ),
+        ]);
+        let s = RootSnapshots::read(&ws, "", "repo");
+        assert!(s.in_git);
+        assert_eq!((s.present, s.tracked), (1, 0));
+        let m = s.ignored_by.clone().unwrap_or_else(|| panic!("ignored"));
+        assert_eq!((m.file.as_deref(), m.line), (Some(".gitignore"), 2));
+        assert_eq!(s.newest("repo", false, None, "users"), None);
+        assert!(!has_tracked(&ws, ""));
+    }
+
+    #[test]
+    fn outside_git_present_snapshots_count_as_tracked() {
+        let ws = workspace(&[
+            ("mix.exs", ""),
+            (".gitignore", "priv/resource_snapshots/\n"),
+            (
+                "priv/resource_snapshots/repo/users/20240101000000.json",
+                MINIMAL,
+            ),
+        ]);
+        assert!(has_tracked(&ws, ""));
+        let s = RootSnapshots::read(&ws, "", "repo");
+        assert_eq!((s.in_git, s.tracked), (false, 1));
+        assert!(
+            s.ignored_by.is_some(),
+            "the would-be ignore line is still found"
+        );
+    }
+
+    #[test]
+    fn absent_snapshots_ask_about_a_file_that_would_be_written() {
+        let ws = workspace(&[
+            ("mix.exs", ""),
+            (".git/HEAD", ""),
+            (".gitignore", "*.json\n"),
+        ]);
+        let s = RootSnapshots::read(&ws, "", "repo");
+        assert_eq!(s.present, 0);
+        assert_eq!(s.ignored_by.map(|m| m.pattern), Some("*.json".to_string()));
+    }
 }

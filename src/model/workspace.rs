@@ -95,7 +95,7 @@ impl SourceFile {
         };
         match file.role {
             FileRole::Snapshot { .. } => {
-                match snapshots::parse(&file.text) {
+                match snapshots::parse(&file.rel, &file.text) {
                     Ok(facts) => file.facts = FileFacts::Snapshot(facts),
                     Err(problem) => file.problem = Some(problem),
                 }
