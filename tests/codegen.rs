@@ -1005,3 +1005,273 @@ fn preview_lists_creates_and_alters() {
         ]
     );
 }
+
+// An umbrella: the repo (and so the snapshots) live in one app, a resource
+// in another. Codegen writes snapshots under the repo's app.
+
+#[test]
+fn umbrella_resources_find_snapshots_under_the_repos_app() {
+    let fixture = cat(&[
+        r#"
+//- /mix.exs
+defmodule Shelf.Umbrella.MixProject do
+  use Mix.Project
+end
+//- /apps/core/mix.exs
+defmodule Core.MixProject do
+  use Mix.Project
+end
+//- /apps/core/lib/core/repo.ex
+defmodule Core.Repo do
+  use AshPostgres.Repo, otp_app: :core
+end
+//- /apps/web/mix.exs
+defmodule Web.MixProject do
+  use Mix.Project
+end
+//- /apps/web/lib/web/shelf.ex
+defmodule Web.Shelf do
+  use Ash.Resource, domain: Web.Library, data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "shelves"
+    repo Core.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :label, :string, allow_nil?: false
+  end
+end
+//- /apps/core/priv/repo/migrations/20240110120000_migrate_resources1.exs
+defmodule Core.Repo.Migrations.MigrateResources1 do
+  use Ecto.Migration
+
+  def up do
+    create table(:shelves, primary_key: false) do
+      add :id, :uuid, null: false, default: fragment("gen_random_uuid()"), primary_key: true
+      add :label, :text, null: false
+    end
+  end
+
+  def down do
+    drop table(:shelves)
+  end
+end
+"#,
+        GIT,
+        &file(
+            "apps/core/priv/resource_snapshots/repo/shelves/20240110120000.json",
+            &snapshot(
+                "shelves",
+                None,
+                vec![
+                    attr("id", json!("uuid"), false, UUID),
+                    attr("label", json!("text"), false, "nil"),
+                ],
+                &[],
+            )
+            .replace("Library.Repo", "Core.Repo"),
+        ),
+    ]);
+    let ix = index(&fixture);
+    assert_eq!(codegen_codes(&ix), Vec::<String>::new());
+    assert!(ix.of("non-idempotent-statement").is_empty());
+    // Renaming the column in the resource makes the snapshot stale.
+    let renamed = fixture.replace("attribute :label, :string", "attribute :name, :string");
+    let found = index(&renamed).of("stale-snapshot");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("apps/web/lib/web/shelf.ex:5:"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].contains("attribute :name added; column label removed"),
+        "{found:?}"
+    );
+}
+
+// The on-disk fixture (`tests/fixtures/codegen`, see its EXPECTED.md): real
+// files, real snapshot layout, git ignore rules read from disk.
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).expect("readable").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn findings_at(path: &std::path::Path) -> (Vec<(String, String)>, String) {
+    let report = ecto_ash_lsp::cli::Report::build(path).expect("indexes");
+    let found = report
+        .findings
+        .iter()
+        .map(|f| {
+            let line = report.workspace.files[&f.file].lines.line_of(f.span.start) + 1;
+            (f.code().to_string(), format!("{}:{line}", f.file))
+        })
+        .collect();
+    let mut human = Vec::new();
+    ecto_ash_lsp::cli::human::write(&mut human, &report).expect("writes");
+    (found, String::from_utf8_lossy(&human).into_owned())
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(c, l)| (c.to_string(), l.to_string()))
+        .collect()
+}
+
+#[test]
+fn ledger_fixture_matches_its_expected_findings() {
+    let (found, human) = findings_at(&support::repo_path("tests/fixtures/codegen"));
+    assert_eq!(
+        found,
+        pairs(&[
+            ("stale-snapshot", "lib/ledger/billing/payment.ex:5"),
+            ("missing-column", "lib/ledger/billing/payment.ex:18"),
+            ("codegen-would-recreate", "lib/ledger/reports/summary.ex:7"),
+            (
+                "parse-error",
+                "priv/resource_snapshots/repo/audit_events/20240601000000.json:1"
+            ),
+            (
+                "stale-snapshot",
+                "priv/resource_snapshots/repo/legacy_transfers/20230914080000.json:42"
+            ),
+        ])
+    );
+    assert!(
+        human.ends_with("mix ash.codegen would emit: 1 create table, 1 alter table\n"),
+        "{human}"
+    );
+}
+
+#[test]
+fn ledger_fixture_in_a_checkout_that_ignores_its_snapshots() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&support::repo_path("tests/fixtures/codegen"), dir.path());
+    std::fs::create_dir_all(dir.path().join(".git/info")).expect("mkdir");
+    std::fs::write(dir.path().join(".git/HEAD"), "ref: refs/heads/main\n").expect("write");
+    std::fs::write(
+        dir.path().join(".gitignore"),
+        "/_build/\n/deps/\n/priv/resource_snapshots/\n",
+    )
+    .expect("write");
+    let (found, human) = findings_at(dir.path());
+    let codes = |code: &str| found.iter().filter(|(c, _)| c == code).count();
+    assert_eq!(
+        found.iter().find(|(c, _)| c == "snapshots-untracked"),
+        Some(&(
+            "snapshots-untracked".to_string(),
+            ".gitignore:3".to_string()
+        ))
+    );
+    assert_eq!(codes("codegen-would-recreate"), 5);
+    assert_eq!(codes("stale-snapshot"), 0);
+    assert!(codes("non-idempotent-statement") > 0);
+    assert!(
+        human.ends_with("mix ash.codegen would emit: 5 create table, 0 alter table\n"),
+        "{human}"
+    );
+
+    // The same ignore line in `.git/info/exclude` instead: the finding goes
+    // to the repo module and names the exclude file.
+    std::fs::write(dir.path().join(".gitignore"), "/_build/\n").expect("write");
+    std::fs::write(
+        dir.path().join(".git/info/exclude"),
+        "# local\npriv/resource_snapshots\n",
+    )
+    .expect("write");
+    let report = ecto_ash_lsp::cli::Report::build(dir.path()).expect("indexes");
+    let untracked: Vec<&ecto_ash_lsp::checks::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.code() == "snapshots-untracked")
+        .collect();
+    assert_eq!(untracked.len(), 1);
+    assert_eq!(untracked[0].file, "lib/ledger/repo.ex");
+    assert!(
+        untracked[0]
+            .message
+            .contains("(`priv/resource_snapshots` at .git/info/exclude:2)"),
+        "{}",
+        untracked[0].message
+    );
+
+    // Hand-written: the snapshot rules go quiet.
+    std::fs::write(
+        dir.path().join(".ecto-ash-lsp.toml"),
+        "convention = \"hand-written\"\n",
+    )
+    .expect("write");
+    let (found, _) = findings_at(dir.path());
+    assert!(
+        found.iter().all(|(c, _)| ![
+            "snapshots-untracked",
+            "codegen-would-recreate",
+            "stale-snapshot"
+        ]
+        .contains(&c.as_str())),
+        "{found:?}"
+    );
+}
+
+// The collision rules that predate this file are per repo and per
+// migrations folder: tenant migrations keep their own versions and tables.
+
+#[test]
+fn collisions_are_per_repo_and_tenant_aware() {
+    let fixture = cat(&[
+        TENANTS,
+        // Same version and table name as a plain migration, but in the
+        // tenant folder: its own `schema_migrations` and its own schema.
+        r#"
+//- /priv/repo/tenant_migrations/20240301100000_create_organizations.exs
+defmodule Helpdesk.Repo.TenantMigrations.CreateOrganizations do
+  use Ecto.Migration
+
+  def change do
+    create table(:organizations, primary_key: false, prefix: prefix()) do
+      add :id, :uuid, primary_key: true
+    end
+  end
+end
+"#,
+    ]);
+    let ix = index(&fixture);
+    for code in [
+        "duplicate-migration-version",
+        "duplicate-migration-module",
+        "table-created-twice",
+    ] {
+        assert!(ix.of(code).is_empty(), "{code}: {:?}", ix.of(code));
+    }
+    // Within the tenant folder they do collide.
+    let twice = cat(&[
+        &fixture,
+        r#"
+//- /priv/repo/tenant_migrations/20240301100000_create_tickets_again.exs
+defmodule Helpdesk.Repo.TenantMigrations.CreateTickets do
+  use Ecto.Migration
+
+  def change do
+    create table(:tickets, prefix: prefix())
+  end
+end
+"#,
+    ]);
+    let ix = index(&twice);
+    assert_eq!(ix.of("duplicate-migration-version").len(), 1);
+    assert_eq!(ix.of("duplicate-migration-module").len(), 1);
+    assert_eq!(
+        ix.of("table-created-twice"),
+        ["priv/repo/tenant_migrations/20240301100500_create_tickets.exs:5: table <tenant>.tickets is created again without a guard or a drop in between; migrating a fresh database fails here (42P07)"]
+    );
+}

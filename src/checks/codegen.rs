@@ -1055,3 +1055,111 @@ pub fn manages_any(analysis: &Analysis) -> bool {
             && r.facts.table.as_ref().and_then(|t| t.value()).is_some()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(n: &str) -> Option<SnapshotType> {
+        Some(SnapshotType::Name(n.into()))
+    }
+
+    #[test]
+    fn ash_types_as_snapshots_store_them() {
+        assert_eq!(ash_snapshot_type(":string"), name("text"));
+        assert_eq!(ash_snapshot_type("Ash.Type.String"), name("text"));
+        assert_eq!(ash_snapshot_type(":atom"), name("text"));
+        assert_eq!(ash_snapshot_type(":ci_string"), name("citext"));
+        assert_eq!(ash_snapshot_type(":integer"), name("bigint"));
+        assert_eq!(ash_snapshot_type(":uuid_v7"), name("uuid"));
+        assert_eq!(ash_snapshot_type(":keyword"), name("map"));
+        assert_eq!(ash_snapshot_type(":term"), name("binary"));
+        assert_eq!(ash_snapshot_type(":utc_datetime"), name("utc_datetime"));
+        assert_eq!(
+            ash_snapshot_type("{:array, Ash.Type.UUID}"),
+            Some(SnapshotType::Array(Box::new(SnapshotType::Name(
+                "uuid".into()
+            ))))
+        );
+        // Depends on constraints or on code we do not compile.
+        assert_eq!(ash_snapshot_type(":datetime"), None);
+        assert_eq!(ash_snapshot_type(":time"), None);
+        assert_eq!(ash_snapshot_type("MyApp.Types.Money"), None);
+        assert_eq!(ash_snapshot_type("{:array, MyApp.Embedded.Address}"), None);
+        assert_eq!(ash_snapshot_type("{:array"), None);
+    }
+
+    #[test]
+    fn snapshot_types_reduce_to_families() {
+        let family = |t: SnapshotType| snapshot_family(&t);
+        assert_eq!(
+            family(SnapshotType::Name("map".into())),
+            Some(TypeFamily::Json)
+        );
+        assert_eq!(
+            family(SnapshotType::Name("jsonb".into())),
+            Some(TypeFamily::Json)
+        );
+        assert_eq!(
+            family(SnapshotType::Name("timestamptz(6)".into())),
+            Some(TypeFamily::Timestamp)
+        );
+        assert_eq!(
+            family(SnapshotType::Sized("varchar".into(), 40)),
+            Some(TypeFamily::Text)
+        );
+        assert_eq!(family(SnapshotType::Other("{}".into())), None);
+    }
+
+    #[test]
+    fn defaults_as_the_generator_renders_them() {
+        let d = |default: &str, ty: &str| literal_default(default, ty);
+        assert_eq!(d("\"draft\"", ":string"), Some("\"draft\"".into()));
+        assert_eq!(d(":draft", ":atom"), Some("\"draft\"".into()));
+        assert_eq!(d("0", ":integer"), Some("0".into()));
+        assert_eq!(d("-1_000", ":integer"), Some("-1000".into()));
+        assert_eq!(d("false", ":boolean"), Some("false".into()));
+        assert_eq!(d("nil", ":string"), Some("nil".into()));
+        assert_eq!(d("[]", "{:array, :string}"), Some("[]".into()));
+        assert_eq!(d("%{}", ":map"), Some("%{}".into()));
+        assert_eq!(
+            d("&DateTime.utc_now/0", ":utc_datetime_usec"),
+            Some(UTC_NOW.into())
+        );
+        assert_eq!(
+            d("&Ash.UUID.generate/0", ":uuid"),
+            Some(GEN_RANDOM_UUID.into())
+        );
+        assert_eq!(d("&MyApp.Codes.next/0", ":string"), Some("nil".into()));
+        assert_eq!(d("fn -> 1 end", ":integer"), Some("nil".into()));
+        // Cast, escaped or computed at compile time: not predicted.
+        assert_eq!(d("0", ":decimal"), None);
+        assert_eq!(d("1", ":float"), None);
+        assert_eq!(d("\"a\\\"b\"", ":string"), None);
+        assert_eq!(d("\"#{@prefix}x\"", ":string"), None);
+        assert_eq!(d("\"x\"", ":ci_string"), None);
+        assert_eq!(d("@default_status", ":atom"), None);
+        assert_eq!(d(":\"odd atom\"", ":atom"), None);
+        assert_eq!(d("Decimal.new(0)", ":decimal"), None);
+    }
+
+    #[test]
+    fn extensions_that_may_add_fields() {
+        assert!(!adds_fields(
+            "use Ash.Resource,\n  data_layer: AshPostgres.DataLayer,\n  extensions: [AshJsonApi.Resource, AshCloak]\n"
+        ));
+        assert!(adds_fields(
+            "use Ash.Resource, extensions: [AshArchival.Resource]"
+        ));
+        assert!(adds_fields("use Ash.Resource, extensions: @extensions"));
+        assert!(adds_fields(
+            "use Ash.Resource, fragments: [MyApp.Post.Fields]"
+        ));
+        assert!(adds_fields(
+            "use Ash.Resource, extensions: [AshGraphql.Resource"
+        ));
+        assert!(!adds_fields(
+            "use Ash.Resource, data_layer: AshPostgres.DataLayer"
+        ));
+    }
+}

@@ -38,14 +38,6 @@ impl Stance {
     pub fn stale_snapshots(self) -> bool {
         self == Stance::Codegen
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Stance::Codegen => "codegen",
-            Stance::HandWritten => "hand-written",
-            Stance::Seed => "auto (no tracked snapshots)",
-        }
-    }
 }
 
 /// The stance of project root `root`: the configured convention, or under

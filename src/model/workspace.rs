@@ -562,5 +562,43 @@ mod tests {
             Some(FileRole::Snapshot { .. })
         ));
         assert_eq!(classify(&roots, "lib/a.json"), None);
+        assert_eq!(
+            classify(&roots, "apps/core/.gitignore"),
+            Some(FileRole::GitIgnore {
+                root: "apps/core".into()
+            })
+        );
+        assert_eq!(
+            classify(&["apps/core".to_string()], ".gitignore"),
+            Some(FileRole::GitIgnore {
+                root: String::new()
+            })
+        );
+    }
+
+    #[test]
+    fn snapshot_files_carry_their_facts_or_their_problem() {
+        let role = FileRole::Snapshot {
+            root: String::new(),
+        };
+        let rel = "priv/resource_snapshots/repo/users/20240101000000.json";
+        let ok = SourceFile::from_text(
+            rel.into(),
+            role.clone(),
+            Arc::from(r#"{"table": "users", "attributes": []}"#),
+        );
+        assert!(matches!(ok.snapshot(), Some(SnapshotFacts::Table(_))));
+        assert_eq!(ok.problem, None);
+        let bad = SourceFile::from_bytes(rel.into(), role.clone(), b"{\"table\": ".to_vec());
+        assert!(bad.snapshot().is_none());
+        assert!(bad
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with("malformed snapshot JSON")));
+        let binary = SourceFile::from_bytes(rel.into(), role, vec![0x7b, 0, 0xff]);
+        assert_eq!(
+            binary.problem.as_deref(),
+            Some("binary file (contains NUL bytes); not indexed")
+        );
     }
 }
