@@ -131,10 +131,9 @@ fn clean_project_exits_0_and_prints_no_colour_to_a_pipe() {
 fn fail_on_decides_the_exit_code() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Only a warning: a plain `create table` in a hand-written project.
-    write_fixture(
-        dir.path(),
-        &CLEAN.replace("create_if_not_exists table(:tags)", "create table(:tags)"),
-    );
+    let fixture = CLEAN.replace("create_if_not_exists table(:tags)", "create table(:tags)")
+        + "//- /.ecto-ash-lsp.toml\nconvention = \"hand-written\"\n";
+    write_fixture(dir.path(), &fixture);
     let path = dir.path().to_string_lossy().into_owned();
     assert_eq!(run(&["check", &path]).status.code(), Some(0));
     assert_eq!(

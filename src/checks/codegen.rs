@@ -40,7 +40,7 @@ const UTC_NOW: &str = "fragment(\"(now() AT TIME ZONE 'utc')\")";
 
 pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
     for root in &ws.roots {
-        let stance = convention::stance(ws, root);
+        let stance = convention::stance(ws, analysis, root);
         if !stance.codegen_collisions() && !stance.stale_snapshots() {
             continue;
         }

@@ -19,9 +19,9 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
         let Some(facts) = file.migration() else {
             continue;
         };
-        if !hand_written(ws, file) {
-            continue;
-        }
+        // Re-runs matter only where migrations are written to survive them;
+        // a rollback of `change/0` fails in every project.
+        let judge_reruns = hand_written(ws, analysis, file);
         let mut dropped = Dropped::default();
         let mut reported_executes = BTreeSet::new();
         for op in &facts.ops {
@@ -35,7 +35,7 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
             if op.conditional {
                 continue;
             }
-            if !guarded_by_drop {
+            if judge_reruns && !guarded_by_drop {
                 if let Some(f) = non_idempotent(file, op) {
                     out.push(f);
                 }
@@ -96,9 +96,9 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
 /// Whether the file's project writes migrations by hand (Option B, or the
 /// undecided seed state), where every statement should survive a re-run.
 /// Projects that generate migrations from tracked snapshots run each one
-/// exactly once.
-fn hand_written(ws: &Workspace, file: &SourceFile) -> bool {
-    convention::stance(ws, file.role.root()).idempotency()
+/// exactly once, and so do plain Ecto projects.
+fn hand_written(ws: &Workspace, analysis: &Analysis, file: &SourceFile) -> bool {
+    convention::stance(ws, analysis, file.role.root()).idempotency()
 }
 
 fn show(t: &TableName) -> String {

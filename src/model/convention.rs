@@ -2,10 +2,13 @@
 //! speak for it: `codegen` (Option A: `mix ash.codegen` from tracked
 //! snapshots), `hand-written` (Option B: migrations safe to re-run), or, under
 //! `auto` without tracked snapshots, the undecided seed state where both the
-//! idempotency rules and what codegen would do are reported. Every check asks
-//! here; nothing else decides it.
+//! idempotency rules and what codegen would do are reported; a plain Ecto
+//! project under `auto` is neither. Every check asks here; nothing else
+//! decides it.
 
+use crate::model::analysis::Analysis;
 use crate::model::config::Convention;
+use crate::model::facts::ResourceKind;
 use crate::model::snapshots;
 use crate::model::workspace::Workspace;
 
@@ -19,6 +22,9 @@ pub enum Stance {
     /// `auto` with no tracked snapshots: hand-written so far, and the next
     /// `mix ash.codegen` would start from nothing.
     Seed,
+    /// `auto` in a project without Ash: `schema_migrations` runs every
+    /// migration once, and there is no codegen.
+    PlainEcto,
 }
 
 impl Stance {
@@ -41,26 +47,55 @@ impl Stance {
 }
 
 /// The stance of project root `root`: the configured convention, or under
-/// `auto`, `codegen` when a fresh checkout has snapshots and the seed state
-/// otherwise.
-pub fn stance(ws: &Workspace, root: &str) -> Stance {
+/// `auto`, `codegen` when a fresh checkout has snapshots, the seed state in
+/// an Ash project without them, and plain Ecto otherwise.
+pub fn stance(ws: &Workspace, analysis: &Analysis, root: &str) -> Stance {
     match ws.config.convention {
         Convention::Codegen => Stance::Codegen,
         Convention::HandWritten => Stance::HandWritten,
         Convention::Auto => {
             if snapshots::has_tracked(ws, root) {
                 Stance::Codegen
-            } else {
+            } else if uses_ash(ws, analysis, root) {
                 Stance::Seed
+            } else {
+                Stance::PlainEcto
             }
         }
     }
 }
 
+/// Whether a project root is an Ash project: it declares an Ash resource or
+/// a repo with `use AshPostgres.Repo`.
+fn uses_ash(ws: &Workspace, analysis: &Analysis, root: &str) -> bool {
+    let ash_resource = analysis
+        .resources
+        .iter()
+        .any(|r| r.root == root && r.facts.kind == ResourceKind::Ash);
+    ash_resource
+        || ws
+            .files
+            .values()
+            .filter(|f| f.role.root() == root)
+            .filter_map(|f| f.elixir().map(|e| (f, e)))
+            .any(|(f, e)| {
+                e.repos.iter().any(|r| {
+                    f.text.get(r.span.clone()).is_some_and(|u| {
+                        u.split_whitespace()
+                            .collect::<String>()
+                            .contains("AshPostgres.Repo")
+                    })
+                })
+            })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::analysis::analyze;
     use std::path::Path;
+
+    const ASH_REPO: &str = "defmodule Shop.Repo do\n  use AshPostgres.Repo, otp_app: :shop\nend\n";
 
     const SNAPSHOT: &str = r#"{"table": "users", "attributes": []}"#;
 
@@ -70,7 +105,7 @@ mod tests {
             .map(|(p, t)| (p.to_string(), t.to_string()))
             .collect();
         let ws = Workspace::from_memory(Path::new("/w"), files).unwrap_or_default();
-        stance(&ws, root)
+        stance(&ws, &analyze(&ws), root)
     }
 
     #[test]
@@ -93,8 +128,19 @@ mod tests {
                 SNAPSHOT,
             ),
         ];
-        assert_eq!(stance_of(&ignored, ""), Stance::Seed);
-        assert_eq!(stance_of(&[("mix.exs", "")], ""), Stance::Seed);
+        assert_eq!(stance_of(&ignored, ""), Stance::PlainEcto);
+        let ignored_ash = [&ignored[..], &[("lib/shop/repo.ex", ASH_REPO)]].concat();
+        assert_eq!(stance_of(&ignored_ash, ""), Stance::Seed);
+        assert_eq!(
+            stance_of(&[("mix.exs", ""), ("lib/shop/repo.ex", ASH_REPO)], ""),
+            Stance::Seed
+        );
+        // No Ash at all: plain Ecto, whose migrations run once.
+        let ecto_repo = "defmodule Blog.Repo do\n  use Ecto.Repo, otp_app: :blog\nend\n";
+        assert_eq!(
+            stance_of(&[("mix.exs", ""), ("lib/blog/repo.ex", ecto_repo)], ""),
+            Stance::PlainEcto
+        );
         // Snapshots of one umbrella app say nothing about another.
         let umbrella = [
             ("apps/a/mix.exs", ""),
@@ -103,6 +149,7 @@ mod tests {
                 "apps/a/priv/resource_snapshots/repo/users/20240101000000.json",
                 SNAPSHOT,
             ),
+            ("apps/b/lib/b/repo.ex", ASH_REPO),
         ];
         assert_eq!(stance_of(&umbrella, "apps/a"), Stance::Codegen);
         assert_eq!(stance_of(&umbrella, "apps/b"), Stance::Seed);
@@ -132,5 +179,7 @@ mod tests {
         assert!(!c.idempotency() && c.codegen_collisions() && c.stale_snapshots());
         let h = Stance::HandWritten;
         assert!(h.idempotency() && !h.codegen_collisions() && !h.stale_snapshots());
+        let e = Stance::PlainEcto;
+        assert!(!e.idempotency() && !e.codegen_collisions() && !e.stale_snapshots());
     }
 }

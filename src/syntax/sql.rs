@@ -449,7 +449,7 @@ SELECT add_continuous_aggregate_policy('platform.events_daily',
                 materialized: true,
                 if_not_exists: true,
                 or_replace: false,
-                columns: vec![],
+                columns: vec!["day".into(), "org_id".into(), "n".into()],
             },
             OpKind::OtherDdl {
                 what: "add continuous aggregate policy platform.events_daily".into(),

@@ -1160,8 +1160,8 @@ fn execute_forms_that_cannot_be_read() {
     execute fn -> repo().query!("SELECT 1") end
     execute &seed/0
     execute_file "priv/sql/up.sql"
-    repo().query!("CREATE TABLE x ()")
-    Ecto.Adapters.SQL.query!(repo(), "DROP TABLE y")
+    repo().query!(sql_built_elsewhere())
+    Ecto.Adapters.SQL.query!(repo(), statement, [])
     execute "CREATE TABLE #{table_name()} ()"
     execute sql_from_somewhere
     execute ~w(a b)
@@ -1179,8 +1179,8 @@ end
             "`execute` with a function runs code, which is not read",
             "`execute` with a function runs code, which is not read",
             "`execute_file` runs SQL from a file, which is not read",
-            "SQL run through `repo().query!` is not read",
-            "SQL run through `Ecto.Adapters.SQL.query!` is not read",
+            "SQL run through `repo().query!` is not read: `sql_built_elsewhere()` is not a literal string",
+            "SQL run through `Ecto.Adapters.SQL.query!` is not read: `statement` is not bound to a literal string here",
             "the SQL given to `execute` is not read: the interpolation `#{table_name()}` is not a literal",
             "the SQL given to `execute` is not read: `sql_from_somewhere` is not bound to a literal string here",
             "the SQL given to `execute` is not read: `~w(a b)` is not a string sigil",
@@ -1792,7 +1792,7 @@ fn less_common_forms() {
     create table(:labels, prefix: nil) do
       add :title, :string, size: @size
     end
-    execute "CREATE INDEX things_idx ON #{prefix()}.things (id)"
+    execute "CREATE TABLE #{prefix()}.things (id int)"
     execute @create_sql
     for t <- @tables, do: create(index(t, [:id]))
   end
@@ -1831,4 +1831,187 @@ fn nested_migration_module() {
         [MigrationOp { kind: OpKind::AddColumn { column, .. }, direction: Direction::Change, .. }]
             if column.name == "x" && column.pg_type.as_deref() == Some("text")
     ));
+}
+
+#[test]
+fn literal_sql_through_query_is_read_like_execute() {
+    let src = r##"defmodule MyApp.Repo.Migrations.SeedCountries do
+  use Ecto.Migration
+
+  alias MyApp.Repo
+
+  def up do
+    create table(:countries, primary_key: false) do
+      add :code, :string, size: 2, primary_key: true
+    end
+
+    flush()
+
+    Ecto.Adapters.SQL.query!(Repo, "INSERT INTO countries (code) VALUES ($1), ($2)", ["DE", "FR"])
+    repo().query!("CREATE TABLE country_names (code text)")
+  end
+
+  def down do
+    drop table(:countries)
+  end
+end
+"##;
+    let f = facts_with_sql(src);
+    assert!(f.unresolved.is_empty(), "{:?}", messages(&f));
+    let tables: Vec<(&str, &OpSource)> = f
+        .ops
+        .iter()
+        .filter(|op| op.direction == Direction::Up)
+        .map(|op| (table_of(&op.kind).name.as_str(), &op.source))
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            ("countries", &OpSource::Dsl),
+            (
+                "country_names",
+                &OpSource::RawSql {
+                    guarded: false,
+                    with_down: false
+                }
+            ),
+        ]
+    );
+    assert_eq!(slice(src, &table_of(&f.ops[1].kind).span), "country_names");
+}
+
+#[test]
+fn schema_changes_in_other_modules_are_unresolved_once() {
+    let src = r##"defmodule MyApp.Repo.Migrations.AddJobsAndStatus do
+  use Ecto.Migration
+
+  import Timescale.Migration
+  alias MyApp.Repo
+
+  defmodule StatusEnum do
+    use EctoEnum.Postgres, type: :job_status, enums: [:queued, :done]
+  end
+
+  def up do
+    Oban.Migrations.up(version: 12)
+    StatusEnum.create_type()
+
+    create table(:readings, primary_key: false) do
+      add :at, :utc_datetime_usec, null: false
+      add :status, StatusEnum.type(), null: false
+    end
+
+    create_hypertable(:readings, :at)
+
+    flush()
+
+    require Logger
+    Logger.info("backfilling")
+    {:ok, _} = Application.ensure_all_started(:telemetry)
+    {count, nil} = Repo.update_all("readings", set: [status: "done"])
+    MyApp.Readings.recalculate_totals(count)
+    MyApp.Accounts.create_default_org()
+    add_default_plans(count)
+    MyApp.MigrationHelpers.create_audit_trigger(:readings)
+  end
+
+  def down do
+    drop table(:readings)
+    StatusEnum.drop_type()
+    Oban.Migrations.down(version: 1)
+  end
+end
+"##;
+    let f = facts(src);
+    assert_eq!(
+        messages(&f),
+        [
+            "`Oban.Migrations.up(version: 12)` runs schema changes in another module, which is not read; what it creates is not in the model",
+            "`StatusEnum.create_type()` runs schema changes in another module, which is not read; what it creates is not in the model",
+            "`create_hypertable(:readings, :at)` is not an Ecto.Migration function: it comes from an imported module, which is not read; what it changes is not in the model",
+            "`MyApp.MigrationHelpers.create_audit_trigger(:readings)` runs schema changes in another module, which is not read; what it creates is not in the model",
+        ]
+    );
+    assert_eq!(
+        slice(src, &f.unresolved[0].span),
+        "Oban.Migrations.up(version: 12)"
+    );
+    // The table itself is still read; the type written as a call is unknown.
+    let OpKind::CreateTable { columns, .. } = &f.ops[0].kind else {
+        panic!("{:?}", f.ops);
+    };
+    assert_eq!(columns[1].name, "status");
+    assert_eq!(columns[1].pg_type, None);
+}
+
+#[test]
+fn one_line_callback_calling_a_library() {
+    let src = "defmodule MyApp.Repo.Migrations.AddObanJobsTable do\n  use Ecto.Migration\n\n  def up, do: Oban.Migration.up()\n  def down, do: Oban.Migration.down(version: 1)\nend\n";
+    let f = facts(src);
+    assert_eq!(f.unresolved.len(), 1, "{:?}", messages(&f));
+    assert_eq!(slice(src, &f.unresolved[0].span), "Oban.Migration.up()");
+}
+
+#[test]
+fn run_time_values_in_data_statements_do_not_hide_the_ddl_around_them() {
+    let src = r##"defmodule MyApp.Repo.Migrations.HashKeys do
+  use Ecto.Migration
+
+  def up do
+    secret = Application.get_env(:my_app, :secret)
+
+    execute("""
+      ALTER TABLE keys
+        ADD COLUMN secret_first text,
+        ADD COLUMN secret_second text
+    """)
+
+    execute("""
+      UPDATE keys
+        SET secret_first = encode(hmac(secret, '#{secret}', 'sha256'), 'hex');
+      ALTER TABLE keys DROP COLUMN secret
+    """)
+
+    execute "CREATE TABLE #{table_for(secret)} (id bigint)"
+  end
+
+  def down do
+    raise "irreversible"
+  end
+end
+"##;
+    let f = facts(src);
+    let kinds: Vec<String> = f
+        .ops
+        .iter()
+        .map(|op| match &op.kind {
+            OpKind::AddColumn { column, .. } => format!("add {}", column.name),
+            OpKind::RemoveColumn { column, .. } => format!("remove {column}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["add secret_first", "add secret_second", "remove secret"]
+    );
+    // The UPDATE holds the run-time value and changes no schema: nothing to
+    // report. The CREATE TABLE's name is the run-time value: reported.
+    assert_eq!(
+        messages(&f),
+        ["the SQL given to `execute` is not read: the interpolation `#{table_for(secret)}` is not a literal"]
+    );
+    assert_eq!(
+        slice(src, &f.unresolved[0].span),
+        r##"execute "CREATE TABLE #{table_for(secret)} (id bigint)""##
+    );
+}
+
+#[test]
+fn fully_qualified_dsl_calls_are_the_dsl() {
+    let src = change(
+        "    Ecto.Migration.create table(:posts) do\n      add :title, :text\n    end\n    Ecto.Migration.execute(\"CREATE INDEX posts_title_idx ON posts (title)\")",
+    );
+    let f = facts(&src);
+    assert!(f.unresolved.is_empty(), "{:?}", messages(&f));
+    assert_eq!(tables(&f), ["posts", "posts"]);
 }

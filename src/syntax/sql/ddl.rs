@@ -356,6 +356,93 @@ fn column_list(c: &mut Cursor) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// The column names a `SELECT` list gives its result, as Postgres names
+/// them: the alias, the column of a (qualified) column reference, or the
+/// function of a bare call (`count(*)` → `count`). Empty when any item's name
+/// is not certain (`*`, an unaliased expression, a `WITH` query), so a view
+/// is either fully known or left open.
+fn select_output_names(mut c: Cursor) -> Vec<String> {
+    if !c.eat_kw("select") {
+        return Vec::new();
+    }
+    if c.eat_kw("distinct") {
+        if c.eat_kw("on") {
+            c.skip_one();
+        }
+    } else {
+        c.eat_kw("all");
+    }
+    let end = c.find_at_depth0(|t| {
+        [
+            "from",
+            "union",
+            "intersect",
+            "except",
+            "into",
+            "where",
+            "group",
+            "order",
+            "limit",
+        ]
+        .iter()
+        .any(|k| t.is_kw(k))
+            || t.is(&Token::SemiColon)
+    });
+    let list = c.range(c.pos..end);
+    let mut names = Vec::new();
+    for item in list.split_commas() {
+        match output_name(&item) {
+            Some(name) => names.push(name),
+            None => return Vec::new(),
+        }
+    }
+    names
+}
+
+/// One select item's output name, when it is certain.
+fn output_name(item: &Cursor) -> Option<String> {
+    let toks = item.toks;
+    let n = toks.len();
+    let last = toks.last()?;
+    // `expr AS alias`, and `f(…) alias` without AS.
+    if n >= 2 {
+        let before = toks.get(n - 2)?;
+        if before.is_kw("as") || (before.is(&Token::RParen) && last.is_word()) {
+            return last.ident();
+        }
+    }
+    // `expr::type` keeps the name of `expr`.
+    let cast = item.find_at_depth0(|t| t.is(&Token::DoubleColon));
+    if cast < n {
+        return (cast > 0)
+            .then(|| output_name(&item.range(0..cast)))
+            .flatten();
+    }
+    let is_dot = |i: usize| toks.get(i).is_some_and(|t| t.is(&Token::Period));
+    let is_word = |i: usize| toks.get(i).is_some_and(|t| t.is_word() && !t.is_kw("case"));
+    // `col`, `t.col`, `s.t.col`.
+    if (0..n).all(|i| if i % 2 == 0 { is_word(i) } else { is_dot(i) }) && n % 2 == 1 {
+        return last.ident();
+    }
+    // `f(…)` or `s.f(…)`: Postgres names the column after the function.
+    if last.is(&Token::RParen) {
+        let open = toks.iter().position(|t| t.is(&Token::LParen))?;
+        if item.matching_close(open) == Some(n - 1)
+            && open >= 1
+            && (0..open).all(|i| {
+                if (open - 1 - i) % 2 == 0 {
+                    is_word(i)
+                } else {
+                    is_dot(i)
+                }
+            })
+        {
+            return toks.get(open - 1)?.ident();
+        }
+    }
+    None
+}
+
 enum TableConstraint {
     Known(Option<String>, ConstraintKind),
     /// A constraint we do not model as one (`UNIQUE USING INDEX i`), described.
@@ -424,7 +511,15 @@ fn create_view(mut c: Cursor, materialized: bool, or_replace: bool) -> Recognise
     let columns = if c.is(&Token::LParen) {
         column_list(&mut c)?
     } else {
-        Vec::new()
+        // `WITH (timescaledb.continuous)` and other storage options.
+        if c.eat_kw("with") {
+            c.skip_one();
+        }
+        if c.eat_kw("as") {
+            select_output_names(c.rest())
+        } else {
+            Vec::new()
+        }
     };
     Ok(vec![OpKind::CreateView {
         table,
@@ -1439,6 +1534,49 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
         assert_eq!(
             unreadable("CREATE VIEW (a) AS SELECT 1").as_deref(),
             Some("CREATE VIEW without a readable name")
+        );
+    }
+
+    #[test]
+    fn view_columns_come_from_the_select_list_when_certain() {
+        let columns = |sql: &str| match kinds(sql).into_iter().next() {
+            Some(OpKind::CreateView { columns, .. }) => columns,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            columns(
+                "CREATE MATERIALIZED VIEW active_channels AS
+                   SELECT DISTINCT DATE(time) as utc_date, s.boat_id, sensor_id, type FROM samples s"
+            ),
+            ["utc_date", "boat_id", "sensor_id", "type"]
+        );
+        assert_eq!(
+            columns(
+                "CREATE MATERIALIZED VIEW hourly WITH (timescaledb.continuous) AS
+                 SELECT time_bucket('1 hour', at) bucket, device_id, count(*), max(v)::float8, \"Label\"
+                 FROM readings GROUP BY 1, 2 WITH NO DATA"
+            ),
+            ["bucket", "device_id", "count", "max", "Label"]
+        );
+        assert_eq!(
+            columns("CREATE VIEW downloads_by_day AS SELECT d.day, count(*) FILTER (WHERE ok) FROM d GROUP BY 1"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            columns("CREATE VIEW everything AS SELECT * FROM users"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            columns("CREATE VIEW sums AS SELECT a + b FROM t"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            columns("CREATE VIEW recent AS WITH r AS (SELECT 1 AS x) SELECT x FROM r"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            columns("CREATE VIEW pairs AS SELECT id, CASE WHEN a THEN 1 END AS flag FROM t UNION SELECT id, 0 FROM u"),
+            ["id", "flag"]
         );
     }
 
