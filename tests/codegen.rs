@@ -1275,3 +1275,26 @@ end
         ["priv/repo/tenant_migrations/20240301100500_create_tickets.exs:5: table <tenant>.tickets is created again without a guard or a drop in between; migrating a fresh database fails here (42P07)"]
     );
 }
+
+#[test]
+fn a_moved_snapshot_folder_is_unresolved_not_guessed() {
+    let fixture = cat(&[
+        LIBRARY,
+        GIT,
+        r#"
+//- /config/config.exs
+import Config
+
+config :library, Library.Repo,
+  database: "library_dev",
+  snapshots_path: "priv/repo/snapshots"
+"#,
+    ]);
+    let ix = index(&fixture);
+    assert_eq!(codegen_codes(&ix), Vec::<String>::new());
+    assert_eq!(
+        ix.of("unresolved"),
+        ["config/config.exs:5: `snapshots_path` moves the resource snapshots away from `priv/resource_snapshots`; the snapshot rules (`snapshots-untracked`, `codegen-would-recreate`, `stale-snapshot`) are skipped"]
+    );
+    assert!(ecto_ash_lsp::checks::codegen::preview(&ix.ws, &ix.analysis).is_empty());
+}

@@ -6,7 +6,9 @@
 //! migration it would write. Each project root's stance (convention.rs)
 //! decides which of the rules speak.
 
-use crate::checks::rules::{CODEGEN_WOULD_RECREATE, SNAPSHOTS_UNTRACKED, STALE_SNAPSHOT};
+use crate::checks::rules::{
+    CODEGEN_WOULD_RECREATE, SNAPSHOTS_UNTRACKED, STALE_SNAPSHOT, UNRESOLVED,
+};
 use crate::checks::Finding;
 use crate::model::analysis::{Analysis, LinkedResource};
 use crate::model::convention;
@@ -39,6 +41,15 @@ const UUID_V7: &str = "fragment(\"uuid_generate_v7()\")";
 const UTC_NOW: &str = "fragment(\"(now() AT TIME ZONE 'utc')\")";
 
 pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
+    if let Some((file, span)) = moved_snapshots(ws) {
+        out.push(Finding::new(
+            &UNRESOLVED,
+            &file,
+            span,
+            "`snapshots_path` moves the resource snapshots away from `priv/resource_snapshots`; the snapshot rules (`snapshots-untracked`, `codegen-would-recreate`, `stale-snapshot`) are skipped",
+        ));
+        return;
+    }
     for root in &ws.roots {
         let stance = convention::stance(ws, analysis, root);
         if !stance.codegen_collisions() && !stance.stale_snapshots() {
@@ -54,6 +65,18 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
             orphans(ws, analysis, &plan, out);
         }
     }
+}
+
+/// Where a repo's config sets `snapshots_path`: snapshots then live where
+/// we do not look, so predicting codegen would be guessing.
+fn moved_snapshots(ws: &Workspace) -> Option<(String, Span)> {
+    ws.files.values().find_map(|f| {
+        if !matches!(f.role, FileRole::Elixir { .. }) {
+            return None;
+        }
+        let at = f.text.find("snapshots_path")?;
+        Some((f.rel.clone(), at..at + "snapshots_path".len()))
+    })
 }
 
 /// One table codegen manages: the resources mapped to it (usually one).
@@ -994,6 +1017,9 @@ pub struct PreviewEntry {
 /// snapshots a fresh checkout has. One entry per table, sorted by table.
 pub fn preview(ws: &Workspace, analysis: &Analysis) -> Vec<PreviewEntry> {
     let mut out = Vec::new();
+    if moved_snapshots(ws).is_some() {
+        return out;
+    }
     for root in &ws.roots {
         let plan = RootPlan::new(ws, analysis, root);
         for (target, p) in &plan.targets {
