@@ -71,7 +71,8 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
 /// we do not look, so predicting codegen would be guessing.
 fn moved_snapshots(ws: &Workspace) -> Option<(String, Span)> {
     ws.files.values().find_map(|f| {
-        if !matches!(f.role, FileRole::Elixir { .. }) {
+        let in_config = f.rel.starts_with("config/") || f.rel.contains("/config/");
+        if !matches!(f.role, FileRole::Elixir { .. }) || !in_config {
             return None;
         }
         let at = f.text.find("snapshots_path")?;
@@ -91,7 +92,7 @@ struct Target<'a> {
 
 /// What codegen does with one target.
 enum Plan {
-    /// No tracked snapshot: `create table` with these columns.
+    /// No tracked snapshot: `create table`.
     Create,
     /// The newest snapshot differs.
     Alter {

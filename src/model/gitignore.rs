@@ -266,19 +266,17 @@ impl Source {
         let mut lines = Vec::new();
         let mut start = 0;
         for (i, raw) in text.split('\n').enumerate() {
-            let end = start + raw.len();
-            let mut line = raw.strip_suffix('\r').unwrap_or(raw);
-            if i == 0 {
-                line = line.trim_start_matches('\u{feff}');
-            }
-            let trimmed = trim_trailing_unescaped_spaces(line);
+            let content = raw.strip_suffix('\r').unwrap_or(raw);
+            let line = if i == 0 {
+                content.trim_start_matches('\u{feff}')
+            } else {
+                content
+            };
             // Bad globs are skipped, as git skips patterns it cannot use.
             let _ = builder.add_line(None, line);
-            lines.push((
-                start..start + raw.strip_suffix('\r').unwrap_or(raw).len(),
-                trimmed.to_string(),
-            ));
-            start = end + 1;
+            let trimmed = trim_trailing_unescaped_spaces(line).to_string();
+            lines.push((start..start + content.len(), trimmed));
+            start += raw.len() + 1;
         }
         let matcher = builder.build().unwrap_or_else(|_| Gitignore::empty());
         Source {
@@ -389,9 +387,9 @@ impl<'w> IgnoreRules<'w> {
                 ));
             }
         }
-        sources.sort_by_key(|s| {
-            std::cmp::Reverse(s.dir.matches('/').count() + usize::from(!s.dir.is_empty()))
-        });
+        // Deepest folder first: a deeper file overrides a shallower one.
+        sources
+            .sort_by_key(|s| std::cmp::Reverse(s.dir.split('/').filter(|p| !p.is_empty()).count()));
         let exclude = repo
             .and_then(|r| r.exclude.as_ref())
             .map(|e| Source::compile(String::new(), &e.text, None, e.label.clone()));
