@@ -316,6 +316,9 @@ pub struct IdentityFacts {
     pub name: String,
     pub span: Span,
     pub keys: Vec<String>,
+    /// `all_tenants? true`: the unique index does not lead with the
+    /// multitenancy attribute.
+    pub all_tenants: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -405,6 +408,14 @@ pub struct ResourceFacts {
     /// `migrate? false`.
     pub migrate: bool,
     pub multitenancy: Option<Multitenancy>,
+    /// `multitenancy do attribute :org_id end`: the tenant column that
+    /// AshPostgres puts first in identity indexes (strategy `:attribute`).
+    pub multitenancy_attribute: Option<String>,
+    /// `skip_unique_indexes [:identity]`: identities codegen makes no index for.
+    pub skip_unique_indexes: Vec<String>,
+    /// `references do reference :rel, ignore?: true end`: relationships
+    /// whose foreign key is deliberately left out.
+    pub ignored_references: Vec<String>,
     /// The `postgres do … end` block (or `schema "t" do … end`), for hover
     /// and code actions.
     pub postgres_span: Option<Span>,
@@ -415,6 +426,9 @@ pub struct ResourceFacts {
     pub check_constraints: Vec<CheckConstraintFacts>,
     /// `identity_index_names [name: "idx"]`.
     pub identity_index_names: BTreeMap<String, String>,
+    /// Ash `extensions: [...]` (alias-expanded), which may add attributes the
+    /// source does not show. `"?"` stands for a list that is not a literal.
+    pub extensions: Vec<String>,
     /// `use MyApp.Base, table: "x"`: resolved against the base in `model/`.
     pub base: Option<BaseUse>,
     pub unresolved: Vec<Unresolved>,
@@ -481,11 +495,31 @@ pub struct RepoConfigFacts {
     pub migration_foreign_key_type: Option<String>,
 }
 
+/// How a type module stores its values, as far as its source says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TypeStorage {
+    /// An Ash type as written: `:string` for `use Ash.Type.Enum`, `:map` for
+    /// an embedded resource or typed struct, a NewType's `subtype_of:`.
+    Ash(String),
+    /// The Ecto type a custom `use Ash.Type` returns from `storage_type/1`.
+    Ecto(String),
+}
+
+/// A module defining an attribute type whose storage the source tells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypeModuleFacts {
+    pub module: String,
+    pub module_span: Span,
+    pub storage: TypeStorage,
+}
+
 /// Everything one non-migration Elixir file says that we model.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ElixirFacts {
     pub resources: Vec<ResourceFacts>,
     pub templates: Vec<ResourceTemplate>,
+    /// Enum, NewType, embedded-resource and custom type modules.
+    pub types: Vec<TypeModuleFacts>,
     pub repos: Vec<RepoFacts>,
     pub repo_configs: Vec<RepoConfigFacts>,
     pub unresolved: Vec<Unresolved>,

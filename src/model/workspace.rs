@@ -473,6 +473,9 @@ fn elixir_file_matters(rel: &str, bytes: &[u8]) -> bool {
     }
     const NEEDLES: &[&[u8]] = &[
         b"Ash.Resource",
+        // Enum, NewType and custom type modules tell attribute storage.
+        b"use Ash.Type",
+        b"Ash.TypedStruct",
         b"Ecto.Schema",
         b"Ecto.Repo",
         b"AshPostgres.Repo",
