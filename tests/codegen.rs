@@ -1298,3 +1298,115 @@ config :library, Library.Repo,
     );
     assert!(ecto_ash_lsp::checks::codegen::preview(&ix.ws, &ix.analysis).is_empty());
 }
+
+#[test]
+fn type_modules_skipped_identities_and_ignored_references() {
+    let status_enum = r#"
+//- /lib/library/catalog/book_status.ex
+defmodule Library.Catalog.BookStatus do
+  use Ash.Type.Enum, values: [:available, :lent, :lost]
+end
+"#;
+    let with_enum = |books: &str| {
+        cat(&[&tracked(books), status_enum]).replace(
+            "attribute :status, :atom, default: :available, allow_nil?: false",
+            "attribute :status, Library.Catalog.BookStatus, default: :available, allow_nil?: false",
+        )
+    };
+    // An `Ash.Type.Enum` is stored as text, like the snapshot says.
+    let ix = index(&with_enum(&books_snapshot()));
+    assert!(
+        ix.of("stale-snapshot").is_empty(),
+        "{:?}",
+        ix.of("stale-snapshot")
+    );
+    // …so a snapshot that stored it as an integer is stale.
+    let mut attributes = books_attributes();
+    attributes[3] = attr("status", json!("bigint"), false, "\"available\"");
+    let found = index(&with_enum(&snapshot(
+        "books",
+        None,
+        attributes,
+        &[("unique_isbn", &["isbn"])],
+    )))
+    .of("stale-snapshot");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].contains(":status type bigint → text"), "{found:?}");
+
+    // `skip_unique_indexes` and an ignored reference: codegen leaves both
+    // out of the snapshot.
+    let mut attributes = books_attributes();
+    attributes[8] = attr("author_id", json!("uuid"), false, "nil");
+    let fixture = tracked(&snapshot("books", None, attributes, &[])).replace(
+        "    table \"books\"\n    repo Library.Repo\n",
+        "    table \"books\"\n    repo Library.Repo\n    skip_unique_indexes [:unique_isbn]\n\n    references do\n      reference :author, ignore?: true\n    end\n",
+    );
+    let ix = index(&fixture);
+    assert!(
+        ix.of("stale-snapshot").is_empty(),
+        "{:?}",
+        ix.of("stale-snapshot")
+    );
+}
+
+#[test]
+fn columns_an_extension_adds_are_not_removed() {
+    let tokens = r#"
+//- /lib/library/accounts/token.ex
+defmodule Library.Accounts.Token do
+  use Ash.Resource,
+    domain: Library.Accounts,
+    data_layer: AshPostgres.DataLayer,
+    extensions: [AshAuthentication.TokenResource]
+
+  postgres do
+    table "tokens"
+    repo Library.Repo
+  end
+end
+"#;
+    let token_snapshot = snapshot(
+        "tokens",
+        None,
+        vec![
+            attr("jti", json!("text"), false, "nil"),
+            attr("subject", json!("text"), false, "nil"),
+            attr("expires_at", json!("utc_datetime"), false, "nil"),
+            attr("purpose", json!("text"), false, "nil"),
+            attr("extra_data", json!("map"), true, "nil"),
+            attr("created_at", json!("utc_datetime_usec"), false, NOW),
+            attr("updated_at", json!("utc_datetime_usec"), false, NOW),
+        ],
+        &[],
+    );
+    let fixture = cat(&[
+        &tracked(&books_snapshot()),
+        tokens,
+        &file(
+            "priv/resource_snapshots/repo/tokens/20240105093000.json",
+            &token_snapshot,
+        ),
+    ]);
+    let ix = index(&fixture);
+    assert!(
+        ix.of("stale-snapshot").is_empty(),
+        "{:?}",
+        ix.of("stale-snapshot")
+    );
+    // A column no extension explains is still reported.
+    let extra = token_snapshot.replace("\"source\": \"purpose\"", "\"source\": \"legacy_scope\"");
+    let fixture = cat(&[
+        &tracked(&books_snapshot()),
+        tokens,
+        &file(
+            "priv/resource_snapshots/repo/tokens/20240105093000.json",
+            &extra,
+        ),
+    ]);
+    let found = index(&fixture).of("stale-snapshot");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("column legacy_scope removed"),
+        "{found:?}"
+    );
+}

@@ -10,31 +10,16 @@ use crate::checks::rules::{
     CODEGEN_WOULD_RECREATE, SNAPSHOTS_UNTRACKED, STALE_SNAPSHOT, UNRESOLVED,
 };
 use crate::checks::Finding;
-use crate::model::analysis::{Analysis, LinkedResource};
+use crate::model::analysis::{unseen_columns, Analysis, LinkedResource, UnseenColumns};
 use crate::model::convention;
-use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind, Span};
+use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind, Span, TypeStorage};
 use crate::model::fold::underscore;
 use crate::model::snapshots::{
     folder_name, RootSnapshots, SnapshotFacts, SnapshotType, TableSnapshot,
 };
-use crate::model::types::{ash_family, pg_family, TypeFamily};
+use crate::model::types::{array_inner, ash_family, pg_family, TypeFamily};
 use crate::model::workspace::{FileRole, Workspace};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Extensions known to add no column, identity or reference of their own
-/// (AshCloak's `encrypted_<name>` columns are read by the resource reader).
-const PLAIN_EXTENSIONS: &[&str] = &[
-    "AshCloak",
-    "AshJsonApi.Resource",
-    "AshGraphql.Resource",
-    "AshAdmin.Resource",
-    "AshOban",
-    "AshAi",
-    "AshTypescript.Resource",
-    "AshRateLimiter",
-    "AshPhoenix",
-    "Ash.Policy.Authorizer",
-];
 
 const GEN_RANDOM_UUID: &str = "fragment(\"gen_random_uuid()\")";
 const UUID_V7: &str = "fragment(\"uuid_generate_v7()\")";
@@ -487,11 +472,12 @@ struct Quirks {
     migration_types: bool,
     migration_defaults: bool,
     ignored_attributes: bool,
-    skipped_identities: bool,
-    ignored_references: bool,
     polymorphic: bool,
-    /// An extension or fragment that may add columns or identities.
-    may_add: bool,
+    /// Columns extensions add that the source does not show.
+    extension_columns: BTreeSet<&'static str>,
+    /// An extension we cannot see into, or `fragments:`: columns and
+    /// identities may come from anywhere.
+    opaque: bool,
 }
 
 fn quirks(ws: &Workspace, r: &LinkedResource) -> Quirks {
@@ -507,56 +493,20 @@ fn quirks(ws: &Workspace, r: &LinkedResource) -> Quirks {
         .clone()
         .and_then(|s| file.text.get(s))
         .unwrap_or("");
-    let mut sources = vec![file.text.as_ref()];
-    // A base module's `use Ash.Resource` may name extensions too.
-    if let Some(base) = &r.facts.base {
-        for f in ws.files.values() {
-            if f.elixir()
-                .is_some_and(|e| e.templates.iter().any(|t| t.module == base.module))
-            {
-                sources.push(f.text.as_ref());
-            }
-        }
-    }
+    let (extension_columns, opaque) = match unseen_columns(&r.facts) {
+        UnseenColumns::None => (BTreeSet::new(), false),
+        UnseenColumns::Known(columns) => (columns, false),
+        UnseenColumns::Unknown => (BTreeSet::new(), true),
+    };
     Quirks {
         migration_types: postgres.contains("migration_types"),
         migration_defaults: postgres.contains("migration_defaults"),
         ignored_attributes: postgres.contains("migration_ignore_attributes"),
-        skipped_identities: postgres.contains("skip_unique_indexes"),
-        ignored_references: postgres.contains("ignore?") || postgres.contains("ignore:"),
         polymorphic: postgres.contains("polymorphic?"),
-        may_add: sources.iter().any(|t| adds_fields(t)),
+        extension_columns,
+        // Fragments add sections from other modules.
+        opaque: opaque || file.text.contains("fragments:"),
     }
-}
-
-/// Whether `use Ash.Resource, extensions: [...]` (or `fragments:`) in a
-/// source names anything beyond [`PLAIN_EXTENSIONS`].
-fn adds_fields(text: &str) -> bool {
-    if text.contains("fragments:") || text.contains("fragments [") {
-        return true;
-    }
-    for (at, needle) in text
-        .match_indices("extensions:")
-        .chain(text.match_indices("extensions ["))
-    {
-        let rest = text.get(at + needle.len()..).unwrap_or("").trim_start();
-        let rest = rest.strip_prefix('[').map(str::trim_start);
-        let rest = match rest {
-            Some(r) => r,
-            None if needle.ends_with('[') => text.get(at + needle.len()..).unwrap_or(""),
-            None => return true,
-        };
-        let Some(end) = rest.find(']') else {
-            return true;
-        };
-        let listed = rest.get(..end).unwrap_or("");
-        for item in listed.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            if !PLAIN_EXTENSIONS.contains(&item) {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 /// The snapshot type AshPostgres writes for an Ash type it maps without
@@ -647,6 +597,29 @@ fn stored_written_type(
     match pk.as_slice() {
         [one] if one.origin != AttributeOrigin::BelongsTo => Some(one.written_type.clone()),
         _ => None,
+    }
+}
+
+/// How many type modules (a NewType of an enum …) are followed.
+const MAX_TYPE_CHAIN: usize = 8;
+
+/// A written type with the project's own type modules replaced by the Ash
+/// type they store as (`MyApp.Status` → `:string` for an `Ash.Type.Enum`),
+/// or `None` when a module stores through a custom `storage_type/1`, whose
+/// migration type AshPostgres may map differently.
+fn through_type_modules(analysis: &Analysis, written: &str, depth: usize) -> Option<String> {
+    let t = written.trim();
+    if depth > MAX_TYPE_CHAIN {
+        return None;
+    }
+    if let Some(inner) = array_inner(t) {
+        return through_type_modules(analysis, inner, depth + 1)
+            .map(|i| format!("{{:array, {i}}}"));
+    }
+    match analysis.type_storage.get(t) {
+        None => Some(t.to_string()),
+        Some(TypeStorage::Ash(w)) => through_type_modules(analysis, w, depth + 1),
+        Some(TypeStorage::Ecto(_)) => None,
     }
 }
 
@@ -769,9 +742,14 @@ fn differences(
                 });
             }
         }
-        if !any(|q| q.may_add) {
+        if !any(|q| q.opaque) {
+            let added_by_extensions: BTreeSet<&str> = quirks_all
+                .iter()
+                .flat_map(|q| q.extension_columns.iter().copied())
+                .collect();
             for s in &snapshot.attributes {
-                if !seen.contains(s.source.as_str()) {
+                let source = s.source.as_str();
+                if !seen.contains(source) && !added_by_extensions.contains(source) {
                     out.push(Difference {
                         text: format!("column {} removed", s.source),
                         at: Some(s.span.clone()),
@@ -788,7 +766,9 @@ fn differences(
         let name = &a.column;
         let at = Some(s.span.clone());
         if !any(|q| q.migration_types) && !override_types {
-            if let Some(written) = stored_written_type(analysis, r, a) {
+            if let Some(written) = stored_written_type(analysis, r, a)
+                .and_then(|w| through_type_modules(analysis, &w, 0))
+            {
                 let changed = match ash_snapshot_type(&written) {
                     Some(want) => without_size(&want) != without_size(&s.column_type),
                     None => match (ash_family(&written), snapshot_family(&s.column_type)) {
@@ -836,22 +816,19 @@ fn differences(
                 }
             }
         }
-        if !any(|q| q.ignored_references) {
-            if let Some(text) = reference_change(
-                analysis,
-                r,
-                a,
-                s.references.as_ref().and_then(|x| x.table.as_deref()),
-                s.references.is_some(),
-            ) {
-                out.push(Difference { text, at });
-            }
+        if let Some(text) = reference_change(
+            analysis,
+            r,
+            a,
+            s.references.as_ref().and_then(|x| x.table.as_deref()),
+            s.references.is_some(),
+        ) {
+            out.push(Difference { text, at });
         }
     }
 
-    if !any(|q| q.skipped_identities) {
-        identity_changes(t, snapshot, any(|q| q.may_add), &mut out);
-    }
+    let extensions_add = any(|q| q.opaque || !q.extension_columns.is_empty());
+    identity_changes(t, snapshot, extensions_add, &mut out);
     if single {
         check_changes(t, snapshot, &mut out);
     }
@@ -886,6 +863,7 @@ fn reference_change(
         .find(|b| b.attribute == a.column || b.attribute == a.name);
     let want: Option<String> = match bt {
         None => None,
+        Some(bt) if r.facts.ignored_references.contains(&bt.name) => None,
         Some(bt) => {
             let destination = analysis.resource(&bt.destination)?;
             if destination.facts.kind != ResourceKind::Ash
@@ -915,12 +893,18 @@ fn reference_change(
 fn identity_changes(
     t: &Target,
     snapshot: &TableSnapshot,
-    may_add: bool,
+    extensions_add: bool,
     out: &mut Vec<Difference>,
 ) {
     let mut wanted: BTreeMap<&str, Option<Vec<String>>> = BTreeMap::new();
     for r in &t.resources {
-        for i in &r.facts.identities {
+        // `skip_unique_indexes`: codegen leaves these out of the snapshot.
+        for i in r
+            .facts
+            .identities
+            .iter()
+            .filter(|i| !r.facts.skip_unique_indexes.contains(&i.name))
+        {
             // Keys that are not attributes (calculations) are stored as SQL.
             let keys: Option<Vec<String>> = i
                 .keys
@@ -955,7 +939,7 @@ fn identity_changes(
             Some(_) => {}
         }
     }
-    if !may_add {
+    if !extensions_add {
         for s in &snapshot.identities {
             if !wanted.contains_key(s.name.as_str()) {
                 out.push(Difference {
@@ -1168,25 +1152,5 @@ mod tests {
         assert_eq!(d("@default_status", ":atom"), None);
         assert_eq!(d(":\"odd atom\"", ":atom"), None);
         assert_eq!(d("Decimal.new(0)", ":decimal"), None);
-    }
-
-    #[test]
-    fn extensions_that_may_add_fields() {
-        assert!(!adds_fields(
-            "use Ash.Resource,\n  data_layer: AshPostgres.DataLayer,\n  extensions: [AshJsonApi.Resource, AshCloak]\n"
-        ));
-        assert!(adds_fields(
-            "use Ash.Resource, extensions: [AshArchival.Resource]"
-        ));
-        assert!(adds_fields("use Ash.Resource, extensions: @extensions"));
-        assert!(adds_fields(
-            "use Ash.Resource, fragments: [MyApp.Post.Fields]"
-        ));
-        assert!(adds_fields(
-            "use Ash.Resource, extensions: [AshGraphql.Resource"
-        ));
-        assert!(!adds_fields(
-            "use Ash.Resource, data_layer: AshPostgres.DataLayer"
-        ));
     }
 }
