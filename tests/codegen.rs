@@ -683,6 +683,10 @@ fn stale_snapshot_off_outside_the_codegen_stance() {
     attributes.retain(|a| a["source"] != "page_count");
     let books = snapshot("books", None, attributes, &[("unique_isbn", &["isbn"])]);
     assert_eq!(stale_of(&books).len(), 1);
+    // Explicit codegen over tracked snapshots: the same.
+    let ix = index(&cat(&[&tracked(&books), &config("codegen")]));
+    assert_eq!(ix.of("stale-snapshot").len(), 1);
+    assert!(ix.of("non-idempotent-statement").is_empty());
     // Explicit hand-written: every snapshot rule is off, idempotency on.
     let ix = index(&cat(&[&tracked(&books), &config("hand-written")]));
     assert_eq!(codegen_codes(&ix), Vec::<String>::new());
