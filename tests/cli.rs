@@ -325,3 +325,37 @@ fn hostile_files_become_findings_and_the_run_goes_on() {
         ]
     );
 }
+
+#[test]
+fn human_report_on_the_demo_ends_with_counts_per_rule_and_the_codegen_preview() {
+    let demo = support::repo_path("examples/demo");
+    let o = run(&["check", &demo.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    let tail: Vec<&str> = text
+        .lines()
+        .rev()
+        .take(16)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(
+        tail[0].starts_with(
+            "Indexed 1 project: 12 migrations, 8 Ash resources and 1 Ecto schema → 9 tables ("
+        ),
+        "{tail:#?}"
+    );
+    assert_eq!(
+        tail[1],
+        "Found 36 findings: 3 errors, 30 warnings, 1 information, 2 hints"
+    );
+    assert_eq!(tail[2], "   2  error        missing-column");
+    assert_eq!(tail[4], "  17  warning      non-idempotent-statement");
+    assert_eq!(
+        tail[15],
+        "mix ash.codegen would emit: 8 create table, 0 alter table"
+    );
+    assert!(text
+        .starts_with("warning[snapshots-untracked]: `priv/resource_snapshots` is ignored by git"));
+}
