@@ -8,10 +8,8 @@ use crate::checks::rules::{
 };
 use crate::checks::Finding;
 use crate::model::analysis::Analysis;
-use crate::model::config::Convention;
-use crate::model::facts::{
-    ConstraintKind, Direction, MigrationOp, OpKind, OpSource, ResourceKind, TableName,
-};
+use crate::model::convention;
+use crate::model::facts::{ConstraintKind, Direction, MigrationOp, OpKind, OpSource, TableName};
 use crate::model::fold::FoldEvent;
 use crate::model::workspace::{FileRole, SourceFile, Workspace};
 use std::collections::BTreeSet;
@@ -21,6 +19,11 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
         let Some(facts) = file.migration() else {
             continue;
         };
+        if let FileRole::Migration { repo_dir, .. } = &file.role {
+            if analysis.is_foreign_repo_dir(repo_dir) {
+                continue;
+            }
+        }
         // Re-runs matter only where migrations are written to survive them;
         // a rollback of `change/0` fails in every project.
         let judge_reruns = hand_written(ws, analysis, file);
@@ -95,48 +98,12 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whether the file's project writes migrations by hand (Option B), where
-/// every statement should survive a re-run. Projects that generate
-/// migrations from tracked snapshots run each one exactly once, and so do
-/// plain Ecto projects: `schema_migrations` runs every migration once, and
-/// Option B is an Ash team's answer to codegen, not Ecto's convention.
+/// Whether the file's project writes migrations by hand (Option B, or the
+/// undecided seed state), where every statement should survive a re-run.
+/// Projects that generate migrations from tracked snapshots run each one
+/// exactly once, and so do plain Ecto projects.
 fn hand_written(ws: &Workspace, analysis: &Analysis, file: &SourceFile) -> bool {
-    match ws.config.convention {
-        Convention::HandWritten => true,
-        Convention::Codegen => false,
-        Convention::Auto => {
-            let root = file.role.root();
-            let has_snapshots = ws
-                .files
-                .values()
-                .any(|f| matches!(&f.role, FileRole::Snapshot { root: r } if r == root));
-            !has_snapshots && uses_ash(ws, analysis, root)
-        }
-    }
-}
-
-/// Whether a project root is an Ash project: it declares an Ash resource or
-/// a repo with `use AshPostgres.Repo`.
-fn uses_ash(ws: &Workspace, analysis: &Analysis, root: &str) -> bool {
-    let ash_resource = analysis
-        .resources
-        .iter()
-        .any(|r| r.root == root && r.facts.kind == ResourceKind::Ash);
-    ash_resource
-        || ws
-            .files
-            .values()
-            .filter(|f| f.role.root() == root)
-            .filter_map(|f| f.elixir().map(|e| (f, e)))
-            .any(|(f, e)| {
-                e.repos.iter().any(|r| {
-                    f.text.get(r.span.clone()).is_some_and(|u| {
-                        u.split_whitespace()
-                            .collect::<String>()
-                            .contains("AshPostgres.Repo")
-                    })
-                })
-            })
+    convention::stance(ws, analysis, file.role.root()).idempotency()
 }
 
 fn show(t: &TableName) -> String {

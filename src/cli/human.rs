@@ -3,7 +3,7 @@
 //! Colour comes from anstream, which strips it when stdout is not a terminal
 //! (or `NO_COLOR` is set).
 
-use crate::checks::{Finding, Severity};
+use crate::checks::{codegen, Finding, Severity};
 use crate::cli::json::line_col;
 use crate::cli::Report;
 use crate::model::workspace::Workspace;
@@ -107,7 +107,8 @@ fn write_summary(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
         report.elapsed.as_millis()
     )?;
     if report.findings.is_empty() {
-        return writeln!(out, "{BOLD}No findings.{BOLD:#}");
+        writeln!(out, "{BOLD}No findings.{BOLD:#}")?;
+        return write_codegen_summary(out, report);
     }
     let mut parts = Vec::new();
     for (level, name) in [
@@ -139,5 +140,23 @@ fn write_summary(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
         "{BOLD}Found {}:{BOLD:#} {}",
         plural(report.findings.len(), "finding"),
         parts.join(", ")
+    )?;
+    write_codegen_summary(out, report)
+}
+
+/// What `mix ash.codegen` would emit, when the project has resources it manages.
+fn write_codegen_summary(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+    if !codegen::manages_any(&report.analysis) {
+        return Ok(());
+    }
+    let preview = codegen::preview(&report.workspace, &report.analysis);
+    let count = |op: &str| preview.iter().filter(|e| e.operation == op).count();
+    let (create, alter) = (count("create"), count("alter"));
+    if create + alter == 0 {
+        return writeln!(out, "mix ash.codegen would emit: nothing");
+    }
+    writeln!(
+        out,
+        "mix ash.codegen would emit: {create} create table, {alter} alter table"
     )
 }

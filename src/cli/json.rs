@@ -1,6 +1,7 @@
 //! `check --format json` and `schema --format json`, exactly as CONTRACT.md
 //! shapes them: field order is fixed by these structs.
 
+use crate::checks::codegen::{preview, PreviewEntry};
 use crate::checks::Finding;
 use crate::cli::{IndexCounts, Report};
 use crate::model::facts::ResourceKind;
@@ -145,6 +146,8 @@ struct SchemaOutput<'a> {
     version: u32,
     tables: Vec<TableOut<'a>>,
     resources: Vec<ResourceOut<'a>>,
+    /// What `mix ash.codegen` would emit, one entry per table.
+    codegen_preview: Vec<PreviewEntry>,
 }
 
 #[derive(Serialize)]
@@ -337,6 +340,7 @@ pub fn write_schema(out: &mut impl Write, report: &Report) -> std::io::Result<()
         version: 1,
         tables,
         resources,
+        codegen_preview: preview(ws, &report.analysis),
     };
     let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
     writeln!(out, "{text}")

@@ -341,6 +341,9 @@ pub struct IdentityFacts {
     pub name: String,
     pub span: Span,
     pub keys: Vec<String>,
+    /// `all_tenants? true`: the unique index does not lead with the
+    /// multitenancy attribute.
+    pub all_tenants: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -430,6 +433,14 @@ pub struct ResourceFacts {
     /// `migrate? false`.
     pub migrate: bool,
     pub multitenancy: Option<Multitenancy>,
+    /// `multitenancy do attribute :org_id end`: the tenant column that
+    /// AshPostgres puts first in identity indexes (strategy `:attribute`).
+    pub multitenancy_attribute: Option<String>,
+    /// `skip_unique_indexes [:identity]`: identities codegen makes no index for.
+    pub skip_unique_indexes: Vec<String>,
+    /// `references do reference :rel, ignore?: true end`: relationships
+    /// whose foreign key is deliberately left out.
+    pub ignored_references: Vec<String>,
     /// The `postgres do … end` block (or `schema "t" do … end`), for hover
     /// and code actions.
     pub postgres_span: Option<Span>,
@@ -440,6 +451,9 @@ pub struct ResourceFacts {
     pub check_constraints: Vec<CheckConstraintFacts>,
     /// `identity_index_names [name: "idx"]`.
     pub identity_index_names: BTreeMap<String, String>,
+    /// Ash `extensions: [...]` (alias-expanded), which may add attributes the
+    /// source does not show. `"?"` stands for a list that is not a literal.
+    pub extensions: Vec<String>,
     /// `use MyApp.Base, table: "x"`: resolved against the base in `model/`.
     pub base: Option<BaseUse>,
     pub unresolved: Vec<Unresolved>,
@@ -487,6 +501,9 @@ pub struct RepoFacts {
     pub module: String,
     pub span: Span,
     pub otp_app: Option<String>,
+    /// False for a repo with another adapter (MySQL, SQLite, ClickHouse…):
+    /// its migrations are not Postgres DDL and are not modelled.
+    pub postgres: bool,
 }
 
 /// `config :app, MyApp.Repo, priv: "priv/x", migration_primary_key: …` in config/*.exs.
@@ -506,11 +523,31 @@ pub struct RepoConfigFacts {
     pub migration_foreign_key_type: Option<String>,
 }
 
+/// How a type module stores its values, as far as its source says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TypeStorage {
+    /// An Ash type as written: `:string` for `use Ash.Type.Enum`, `:map` for
+    /// an embedded resource or typed struct, a NewType's `subtype_of:`.
+    Ash(String),
+    /// The Ecto type a custom `use Ash.Type` returns from `storage_type/1`.
+    Ecto(String),
+}
+
+/// A module defining an attribute type whose storage the source tells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypeModuleFacts {
+    pub module: String,
+    pub module_span: Span,
+    pub storage: TypeStorage,
+}
+
 /// Everything one non-migration Elixir file says that we model.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ElixirFacts {
     pub resources: Vec<ResourceFacts>,
     pub templates: Vec<ResourceTemplate>,
+    /// Enum, NewType, embedded-resource and custom type modules.
+    pub types: Vec<TypeModuleFacts>,
     pub repos: Vec<RepoFacts>,
     pub repo_configs: Vec<RepoConfigFacts>,
     pub unresolved: Vec<Unresolved>,

@@ -863,6 +863,13 @@ impl Folder {
                 t.exclusions.retain(|c| &c.name != name);
                 t.foreign_keys.retain(|f| &f.name != name);
                 t.indexes.retain(|i| !(i.constraint && &i.name == name));
+                // `<table>_pkey` is the name Postgres gives the primary key;
+                // codegen drops it before moving the key to other columns.
+                if *name == format!("{}_pkey", t.name) {
+                    for c in &mut t.columns {
+                        c.primary_key = false;
+                    }
+                }
             }
             OpKind::RenameConstraint { table, from, to } => {
                 let t = self.table_mut(table, &origin);

@@ -10,21 +10,20 @@ use crate::syntax::elixir::{
 };
 use tree_sitter::{Node, Tree};
 
-/// The repo a module defines, if it uses `Ecto.Repo` with the Postgres
-/// adapter (or an adapter we cannot read) or `AshPostgres.Repo`.
+/// The repo a module defines with `Ecto.Repo` or `AshPostgres.Repo`; one
+/// whose adapter is literally something other than Postgres is marked so.
 pub(super) fn read_repo(reader: &mut Reader, uses: &[UseCall]) -> Option<RepoFacts> {
     let src = reader.src;
     let u = uses
         .iter()
         .find(|u| u.module == "Ecto.Repo" || u.module == "AshPostgres.Repo")?;
     let options = keyword_args(u.call, src);
+    let mut postgres = true;
     if u.module == "Ecto.Repo" {
         if let Some(adapter) = option(&options, "adapter") {
             if let Dsl::Known(Value::Alias(a)) = reader.value(adapter) {
                 // MySQL, SQLite, … repos have migrations we do not model.
-                if a != "Ecto.Adapters.Postgres" {
-                    return None;
-                }
+                postgres = a == "Ecto.Adapters.Postgres";
             }
         }
     }
@@ -33,6 +32,7 @@ pub(super) fn read_repo(reader: &mut Reader, uses: &[UseCall]) -> Option<RepoFac
         module: reader.module.clone(),
         span: u.call.byte_range(),
         otp_app,
+        postgres,
     })
 }
 
