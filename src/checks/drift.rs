@@ -219,7 +219,11 @@ fn check_null(
     qualified: &str,
     out: &mut Vec<Finding>,
 ) {
-    if attr.primary_key || column.primary_key || r.facts.kind == ResourceKind::Ecto {
+    if attr.primary_key
+        || column.primary_key
+        || !column.null_known
+        || r.facts.kind == ResourceKind::Ecto
+    {
         return;
     }
     let Some(allow_nil) = attr.allow_nil else {
@@ -444,7 +448,8 @@ fn check_belongs_to(
         let has_fk = table
             .foreign_keys
             .iter()
-            .any(|fk| fk.columns.len() == 1 && fk.columns[0] == bt.attribute);
+            // A composite key (`references(…, with: …)`) leads with the belongs_to key.
+            .any(|fk| fk.columns.first() == Some(&bt.attribute));
         if has_fk {
             continue;
         }

@@ -303,6 +303,16 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
             Some(table),
             format!("renaming column {from} to {to} on {} fails when re-run (42703 undefined_column)", qualify(file, table)),
         ),
+        OpKind::RenameIndex { from, to, if_exists: false, .. } => (
+            "rename",
+            None,
+            format!("renaming index {from} to {to} fails when re-run: the old name no longer exists (42P01 undefined_table)"),
+        ),
+        OpKind::RenameConstraint { table, from, to } => (
+            "rename",
+            Some(table),
+            format!("renaming constraint {from} to {to} on {} fails when re-run (42704 undefined_object)", qualify(file, table)),
+        ),
         OpKind::DropTable { table, if_exists: false } => (
             "drop",
             Some(table),
@@ -482,8 +492,10 @@ fn raw_idempotent(kind: &OpKind) -> bool {
         | OpKind::DropIndex { if_exists, .. }
         | OpKind::DropConstraint { if_exists, .. } => *if_exists,
         OpKind::OtherDdl { idempotent, .. } => *idempotent,
-        OpKind::ModifyColumn { .. } | OpKind::RenameTable { .. } | OpKind::RenameColumn { .. } => {
-            false
-        }
+        OpKind::RenameIndex { if_exists, .. } => *if_exists,
+        OpKind::ModifyColumn { .. }
+        | OpKind::RenameTable { .. }
+        | OpKind::RenameColumn { .. }
+        | OpKind::RenameConstraint { .. } => false,
     }
 }

@@ -43,9 +43,15 @@ pub type PgType = Option<String>;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ForeignKeyDef {
     pub table: TableName,
-    /// Referenced columns (`[id]` by default).
+    /// Referenced columns (`[id]` by default); for Ecto's `references/2` the
+    /// `column:` only, the rest of a composite key is in `with`.
     pub columns: Vec<String>,
-    /// Constraint name; `None` means Ecto's default `<table>_<column>_fkey`.
+    /// `references(…, with: [local: :remote])`: the further (local, referenced)
+    /// column pairs of a composite key; the constraint is on
+    /// `(column, locals…)` → `(columns, remotes…)`.
+    pub with: Vec<(String, String)>,
+    /// Constraint name; `None` means Ecto's default `<table>_<column>_fkey`
+    /// (named after the first column only, `with:` columns left out).
     pub name: Option<String>,
     /// As written: Ecto's atom (`delete_all`, `nilify(a, b)`) or the SQL words
     /// (`cascade`, `set null`); the fold turns both into Postgres's words.
@@ -170,6 +176,9 @@ pub enum OpKind {
         /// `Some(None)` drops the default.
         default: Option<Option<String>>,
         references: Option<ForeignKeyDef>,
+        /// The foreign key ecto_sql drops first because `from:` was a
+        /// `references(…)`: its `name:` or `<table>_<column>_fkey`.
+        drop_foreign_key: Option<String>,
     },
     RenameColumn {
         table: TableName,
@@ -179,6 +188,15 @@ pub enum OpKind {
     CreateIndex {
         index: IndexDef,
         if_not_exists: bool,
+    },
+    /// Ecto's `rename index(…), to: :b` / raw `ALTER INDEX [IF EXISTS] a RENAME TO b`.
+    /// Index names are unique per schema, so the table is not needed.
+    RenameIndex {
+        /// Schema of the index, when given.
+        schema: Option<String>,
+        from: String,
+        to: String,
+        if_exists: bool,
     },
     DropIndex {
         /// Ecto's `drop index(:t, [...])` knows the table; raw `DROP INDEX` may not.
@@ -200,6 +218,13 @@ pub enum OpKind {
         table: TableName,
         name: String,
         if_exists: bool,
+    },
+    /// Raw `ALTER TABLE t RENAME CONSTRAINT a TO b` (checks, foreign keys,
+    /// unique and primary key constraints, whose index is renamed with them).
+    RenameConstraint {
+        table: TableName,
+        from: String,
+        to: String,
     },
     /// Other DDL in raw SQL that we only judge for idempotency
     /// (`CREATE EXTENSION`, `CREATE TYPE`, `CREATE FUNCTION`, `CREATE SCHEMA`,

@@ -31,8 +31,14 @@ pub struct FoldedColumn {
     /// spelling; `None` = not resolvable (`"?"`).
     pub pg_type: Option<String>,
     pub null: bool,
+    /// False for a column known only from a later `modify`/rename that did
+    /// not say its nullability (its creation was never seen): `null` is then
+    /// Postgres's default, a guess that checks should not report on.
+    pub null_known: bool,
     pub default: Option<String>,
     pub primary_key: bool,
+    /// Where it was made; for a column whose creation was never seen, the
+    /// first statement that proved it exists.
     pub created: Origin,
     /// The last statement that changed it (modify, rename), if any.
     pub changed: Option<Origin>,
@@ -425,6 +431,10 @@ impl Folder {
             .clone()
             .unwrap_or_else(|| format!("{table}_{}_fkey", columns.join("_")));
         let references = self.qualify(&fk.table);
+        // `with:` pairs extend both sides of a composite key (ecto_sql's
+        // `reference_expr`), after the name is chosen from the first column.
+        let mut local_columns = columns.to_vec();
+        local_columns.extend(fk.with.iter().map(|(local, _)| local.clone()));
         let mut referenced_columns = fk.columns.clone();
         if !fk.explicit_column {
             if let (Some(first), Some(column)) = (
@@ -450,9 +460,10 @@ impl Folder {
                     .unwrap_or_default(),
             };
         }
+        referenced_columns.extend(fk.with.iter().map(|(_, remote)| remote.clone()));
         FoldedForeignKey {
             name,
-            columns: columns.to_vec(),
+            columns: local_columns,
             references,
             referenced_columns,
             on_delete: referential_action(fk.on_delete.as_deref()),
@@ -466,6 +477,7 @@ impl Folder {
             name: def.name.clone(),
             pg_type: def.pg_type.as_deref().map(canonical_pg_type),
             null: !def.primary_key && def.null != Some(false),
+            null_known: true,
             default: def.default.clone(),
             primary_key: def.primary_key,
             created: Origin {
@@ -543,6 +555,7 @@ impl Folder {
                         name: c.clone(),
                         pg_type: None,
                         null: true,
+                        null_known: true,
                         default: None,
                         primary_key: false,
                         created: origin.clone(),
@@ -632,6 +645,7 @@ impl Folder {
                 null,
                 default,
                 references,
+                drop_foreign_key,
                 ..
             } => {
                 let fk = references.as_ref().map(|fk| {
@@ -641,18 +655,43 @@ impl Folder {
                     Some(ty) => Some(Some(ty)),
                     None => pg_type.clone(),
                 };
+                let conditional = op.conditional;
                 let t = self.table_mut(table, &origin);
-                if let Some(c) = t.columns.iter_mut().find(|c| &c.name == column) {
-                    if let Some(ty) = pg_type {
-                        c.pg_type = ty.as_deref().map(canonical_pg_type);
+                match t.columns.iter_mut().find(|c| &c.name == column) {
+                    Some(c) => {
+                        if let Some(ty) = pg_type {
+                            c.pg_type = ty.as_deref().map(canonical_pg_type);
+                        }
+                        if let Some(n) = null {
+                            c.null = *n;
+                            c.null_known = true;
+                        }
+                        if let Some(d) = default {
+                            c.default = d.clone();
+                        }
+                        c.changed = Some(origin.clone());
                     }
-                    if let Some(n) = null {
-                        c.null = *n;
+                    // Its creation was never seen, yet after this statement
+                    // the column exists: keep what the statement says.
+                    None if !conditional => {
+                        t.partial = true;
+                        t.columns.push(FoldedColumn {
+                            name: column.clone(),
+                            pg_type: pg_type.flatten().as_deref().map(canonical_pg_type),
+                            null: null.unwrap_or(true),
+                            null_known: null.is_some(),
+                            default: default.clone().flatten(),
+                            primary_key: false,
+                            created: origin.clone(),
+                            changed: Some(origin.clone()),
+                        });
                     }
-                    if let Some(d) = default {
-                        c.default = d.clone();
-                    }
-                    c.changed = Some(origin.clone());
+                    None => {}
+                }
+                // ecto_sql drops the `from:` reference's constraint first,
+                // then adds the new one under its own name.
+                if let Some(dropped) = drop_foreign_key {
+                    t.foreign_keys.retain(|f| &f.name != dropped);
                 }
                 if let Some(fk) = fk {
                     t.foreign_keys.retain(|f| f.name != fk.name);
@@ -661,10 +700,30 @@ impl Folder {
             }
             OpKind::RenameColumn { table, from, to } => {
                 let q = self.qualify(table);
+                let conditional = op.conditional;
                 let t = self.table_mut(table, &origin);
-                if let Some(c) = t.columns.iter_mut().find(|c| &c.name == from) {
-                    c.name = to.clone();
-                    c.changed = Some(origin.clone());
+                let known_target = t.column(to).is_some();
+                match t.columns.iter_mut().find(|c| &c.name == from) {
+                    Some(c) => {
+                        c.name = to.clone();
+                        c.changed = Some(origin.clone());
+                    }
+                    // A column we never saw made: after the rename it exists
+                    // under its new name, of a type we do not know.
+                    None if !conditional && !known_target => {
+                        t.partial = true;
+                        t.columns.push(FoldedColumn {
+                            name: to.clone(),
+                            pg_type: None,
+                            null: true,
+                            null_known: false,
+                            default: None,
+                            primary_key: false,
+                            created: origin.clone(),
+                            changed: Some(origin.clone()),
+                        });
+                    }
+                    None => {}
                 }
                 // Index and constraint names stay; their columns follow.
                 for i in &mut t.indexes {
@@ -715,6 +774,30 @@ impl Folder {
                     .filter(|t| t.schema == schema)
                 {
                     t.indexes.retain(|i| &i.name != name);
+                }
+            }
+            OpKind::RenameIndex {
+                schema, from, to, ..
+            } => {
+                // Index names are unique per schema; a unique or primary key
+                // constraint's index carries the constraint's name with it.
+                let schema = schema
+                    .clone()
+                    .unwrap_or_else(|| self.model.default_schema.clone());
+                for t in self
+                    .model
+                    .tables
+                    .values_mut()
+                    .filter(|t| t.schema == schema)
+                {
+                    let mut renamed = false;
+                    for i in t.indexes.iter_mut().filter(|i| &i.name == from) {
+                        i.name = to.clone();
+                        renamed = true;
+                    }
+                    if renamed {
+                        t.touched.push(origin.clone());
+                    }
                 }
             }
             OpKind::CreateConstraint {
@@ -787,6 +870,22 @@ impl Folder {
                         c.primary_key = false;
                     }
                 }
+            }
+            OpKind::RenameConstraint { table, from, to } => {
+                let t = self.table_mut(table, &origin);
+                let rename = |name: &mut String| {
+                    if name == from {
+                        *name = to.clone();
+                    }
+                };
+                t.checks.iter_mut().for_each(|c| rename(&mut c.name));
+                t.exclusions.iter_mut().for_each(|c| rename(&mut c.name));
+                t.foreign_keys.iter_mut().for_each(|f| rename(&mut f.name));
+                // Postgres renames a unique/primary key constraint's index too.
+                t.indexes
+                    .iter_mut()
+                    .filter(|i| i.constraint)
+                    .for_each(|i| rename(&mut i.name));
             }
             OpKind::OtherDdl { .. } => {}
         }
@@ -1421,6 +1520,218 @@ end
                 skipped_columns: vec!["payload".into()],
                 differing_columns: vec!["name".into()],
             }]
+        );
+    }
+
+    #[test]
+    fn columns_whose_creation_was_never_seen_exist_after_modify_or_rename() {
+        let m = fold(&[
+            r#"
+    create table(:parcels) do
+      add :weight, :integer
+    end
+    execute "ALTER TABLE parcels ADD COLUMN #{@legacy_columns}", "SELECT 1""#,
+            r#"
+    alter table(:parcels) do
+      modify :legacy_code, :text, null: false
+      modify :legacy_note, :string
+      remove :legacy_flag
+    end
+    rename table(:parcels), :old_label, to: :label
+    rename table(:parcels), :weight, to: :weight_grams
+    execute "ALTER TABLE parcels ALTER COLUMN legacy_rank SET DEFAULT 0", "SELECT 1"
+    if System.get_env("HUBS") do
+      alter table(:parcels) do
+        modify :hub_id, :bigint
+      end
+    end"#,
+        ]);
+        let parcels = table(&m, "public.parcels");
+        assert!(parcels.partial && parcels.created.is_some());
+        let shape = |name: &str| {
+            parcels.column(name).map(|c| {
+                (
+                    c.pg_type.as_deref(),
+                    c.null,
+                    c.null_known,
+                    c.default.as_deref(),
+                )
+            })
+        };
+        assert_eq!(
+            shape("legacy_code"),
+            Some((Some("text"), false, true, None))
+        );
+        // Not said: nullability unknown, not a fact to report on.
+        assert_eq!(
+            shape("legacy_note"),
+            Some((Some("varchar(255)"), true, false, None))
+        );
+        assert_eq!(shape("label"), Some((None, true, false, None)));
+        assert_eq!(shape("legacy_rank"), Some((None, true, false, Some("0"))));
+        assert_eq!(
+            shape("weight_grams"),
+            Some((Some("integer"), true, true, None))
+        );
+        for absent in ["legacy_flag", "old_label", "weight", "hub_id"] {
+            assert!(parcels.column(absent).is_none(), "{absent}");
+        }
+        let code = parcels.column("legacy_code").map(|c| &c.created);
+        assert!(code.is_some_and(|o| o.file.ends_with("_m1.exs")));
+
+        // A fully seen table stays complete when every column is known.
+        let m = fold(&[r#"
+    create table(:hubs) do
+      add :name, :string
+    end
+    alter table(:hubs) do
+      modify :name, :text
+    end
+    rename table(:hubs), :name, to: :title"#]);
+        let hubs = table(&m, "public.hubs");
+        assert!(!hubs.partial);
+        assert_eq!(column_type(hubs, "title").as_deref(), Some("text"));
+    }
+
+    #[test]
+    fn renamed_indexes_and_constraints_keep_their_new_names() {
+        let m = fold(&[
+            r#"
+    create table(:tickets) do
+      add :code, :string
+      add :seat, :integer
+    end
+    create table(:tickets, prefix: "archive") do
+      add :code, :string
+    end
+    create index(:tickets, [:seat])
+    create index(:tickets, [:code], prefix: "archive")
+    create constraint(:tickets, :seat_positive, check: "seat > 0")
+    execute "ALTER TABLE tickets ADD CONSTRAINT tickets_code_key UNIQUE (code)", "SELECT 1"
+    execute "ALTER TABLE tickets ADD CONSTRAINT tickets_seat_excl EXCLUDE USING gist (seat WITH =)", "SELECT 1""#,
+            r#"
+    rename index(:tickets, [:seat], name: :tickets_seat_index), to: :tickets_by_seat
+    execute "ALTER INDEX IF EXISTS archive.tickets_code_index RENAME TO tickets_by_code", "SELECT 1"
+    execute "ALTER INDEX tickets_code_key RENAME TO tickets_unique_code", "SELECT 1"
+    execute "ALTER TABLE tickets RENAME CONSTRAINT seat_positive TO tickets_seat_check", "SELECT 1"
+    execute "ALTER TABLE tickets RENAME CONSTRAINT tickets_seat_excl TO tickets_no_double_seat", "SELECT 1"
+    execute "ALTER INDEX missing_index RENAME TO still_missing", "SELECT 1""#,
+        ]);
+        let tickets = table(&m, "public.tickets");
+        assert_eq!(
+            index_names(tickets),
+            ["tickets_by_seat", "tickets_unique_code"]
+        );
+        assert_eq!(tickets.checks[0].name, "tickets_seat_check");
+        assert_eq!(tickets.exclusions[0].name, "tickets_no_double_seat");
+        assert_eq!(
+            index_names(table(&m, "archive.tickets")),
+            ["tickets_by_code"]
+        );
+
+        // A unique constraint renamed by name is gone under its new name.
+        let m = fold(&[
+            r#"
+    create table(:tickets) do
+      add :code, :string
+    end
+    execute "ALTER TABLE tickets ADD CONSTRAINT tickets_code_key UNIQUE (code)", "SELECT 1""#,
+            r#"    execute "ALTER TABLE tickets RENAME CONSTRAINT tickets_code_key TO tickets_code_unique", "SELECT 1"
+    drop constraint(:tickets, :tickets_code_unique)"#,
+        ]);
+        assert!(table(&m, "public.tickets").indexes.is_empty());
+    }
+
+    #[test]
+    fn modify_to_references_replaces_or_drops_the_old_key() {
+        let base = r#"
+    create table(:authors) do
+      add :name, :string
+    end
+    create table(:books) do
+      add :author_id, references(:authors, name: :books_writer_fk)
+      add :editor_id, references(:authors)
+      add :series_id, references(:authors)
+    end"#;
+        let m = fold(&[
+            base,
+            r#"
+    alter table(:books) do
+      modify :author_id, references(:authors, on_delete: :delete_all), from: references(:authors, name: :books_writer_fk)
+      modify :editor_id, :bigint, from: references(:authors)
+      modify :series_id, references(:authors, on_delete: :nilify_all)
+    end"#,
+        ]);
+        let books = table(&m, "public.books");
+        let keys: Vec<(&str, &[String], Option<&str>)> = books
+            .foreign_keys
+            .iter()
+            .map(|f| {
+                (
+                    f.name.as_str(),
+                    f.columns.as_slice(),
+                    f.on_delete.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                (
+                    "books_author_id_fkey",
+                    &["author_id".to_string()][..],
+                    Some("cascade")
+                ),
+                (
+                    "books_series_id_fkey",
+                    &["series_id".to_string()][..],
+                    Some("set null")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn composite_references_cover_the_with_columns() {
+        let schools = r#"
+    create table(:staff, primary_key: false) do
+      add :id, :bigserial, primary_key: true
+      add :school_id, :bigint, primary_key: true
+    end
+    create table(:classes) do
+      add :school_id, :bigint, null: false
+      add :teacher_id, references(:staff, with: [school_id: :school_id], match: :full)
+    end
+    alter table(:classes) do
+      add :assistant_id, references(:staff, with: [school_id: :school_id], name: :classes_assistant_fkey)
+    end"#;
+        let m = fold(&[schools]);
+        let classes = table(&m, "public.classes");
+        let teacher = fk(classes, "classes_teacher_id_fkey");
+        assert_eq!(teacher.columns, ["teacher_id", "school_id"]);
+        assert_eq!(teacher.referenced_columns, ["id", "school_id"]);
+        assert_eq!(teacher.references, "public.staff");
+        let assistant = fk(classes, "classes_assistant_fkey");
+        assert_eq!(assistant.columns, ["assistant_id", "school_id"]);
+        // Dropping a `with:` column drops the composite key with it.
+        let m = fold(&[
+            schools,
+            r#"
+    alter table(:classes) do
+      remove :school_id
+    end"#,
+        ]);
+        assert!(table(&m, "public.classes").foreign_keys.is_empty());
+        // The repo's default referenced column replaces only the first.
+        let uid = RepoMigrationConfig {
+            foreign_key_column: Some("uid".into()),
+            ..Default::default()
+        };
+        let m = fold_with(&uid, &[schools]);
+        let classes = table(&m, "public.classes");
+        assert_eq!(
+            fk(classes, "classes_teacher_id_fkey").referenced_columns,
+            ["uid", "school_id"]
         );
     }
 

@@ -173,7 +173,8 @@ pub(super) fn rewrite_spans(kind: &mut OpKind, map: &dyn Fn(&Span) -> Span) {
         | OpKind::DropTable { table: t, .. }
         | OpKind::DropView { table: t, .. }
         | OpKind::RenameColumn { table: t, .. }
-        | OpKind::DropConstraint { table: t, .. } => table(t, map),
+        | OpKind::DropConstraint { table: t, .. }
+        | OpKind::RenameConstraint { table: t, .. } => table(t, map),
         OpKind::RenameTable { from, to } => {
             table(from, map);
             table(to, map);
@@ -218,7 +219,7 @@ pub(super) fn rewrite_spans(kind: &mut OpKind, map: &dyn Fn(&Span) -> Span) {
             table(t, map);
             constraint(k, map);
         }
-        OpKind::OtherDdl { .. } => {}
+        OpKind::RenameIndex { .. } | OpKind::OtherDdl { .. } => {}
     }
 }
 
@@ -508,6 +509,7 @@ mod tests {
                 references: Some(ForeignKeyDef {
                     table: name(7..8),
                     columns: vec!["id".into()],
+                    with: Vec::new(),
                     name: None,
                     on_delete: None,
                     on_update: None,
@@ -523,6 +525,7 @@ mod tests {
                     references: ForeignKeyDef {
                         table: name(9..10),
                         columns: vec!["id".into()],
+                        with: Vec::new(),
                         name: None,
                         on_delete: None,
                         on_update: None,
@@ -563,6 +566,7 @@ mod tests {
             null: None,
             default: None,
             references: None,
+            drop_foreign_key: None,
         };
         rewrite_spans(&mut modify, &|s| s.start * 2..s.end * 2);
         assert!(matches!(

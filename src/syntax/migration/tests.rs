@@ -553,6 +553,7 @@ fn alter_table_statements() {
             null: Some(true),
             default: None,
             references: None,
+            drop_foreign_key: None,
         }
     );
     assert!(matches!(
@@ -623,6 +624,8 @@ fn references_in_add_and_modify() {
     alter table(:comments) do
       add_if_not_exists :editor_id, references(:users, on_delete: :nothing)
       modify :post_id, references(:posts, on_delete: :restrict), from: references(:posts)
+      modify :author_id, :binary_id, from: {references(:users, type: :binary_id, name: :comments_author_fk), null: true}
+      modify :org_id, :bigint, from: :integer
     end"##,
     );
     let f = facts(&src);
@@ -648,6 +651,7 @@ fn references_in_add_and_modify() {
                 span: post_fk.table.span.clone(),
             },
             columns: vec!["id".into()],
+            with: Vec::new(),
             name: None,
             on_delete: Some("delete_all".into()),
             on_update: None,
@@ -677,7 +681,8 @@ fn references_in_add_and_modify() {
     assert_eq!(org_fk.table.schema.as_deref(), Some("platform"));
 
     let (_, shop_fk) = fk("shop_id");
-    assert_eq!(shop_fk.columns, ["id", "tenant_id"]);
+    assert_eq!(shop_fk.columns, ["id"]);
+    assert_eq!(shop_fk.with, [("tenant_id".into(), "tenant_id".into())]);
     assert_eq!(shop_fk.on_delete.as_deref(), Some("nilify(shop_id)"));
 
     match &f.ops[1].kind {
@@ -708,6 +713,61 @@ fn references_in_add_and_modify() {
         }
         other => panic!("{other:?}"),
     }
+    // `from: references(…)` drops the old constraint by its name first.
+    let dropped: Vec<Option<&str>> = f.ops[2..]
+        .iter()
+        .map(|op| match &op.kind {
+            OpKind::ModifyColumn {
+                drop_foreign_key, ..
+            } => drop_foreign_key.as_deref(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        dropped,
+        [
+            Some("comments_post_id_fkey"),
+            Some("comments_author_fk"),
+            None
+        ]
+    );
+}
+
+#[test]
+fn composite_references_and_unreadable_from() {
+    let src = change(
+        r##"    alter table(:enrollments) do
+      add :teacher_id, references(:staff, with: [school_id: :school_id, term: :term_code], match: :full)
+      add :room_id, references(:rooms, with: room_pairs())
+      modify :course_id, :bigint, from: course_reference()
+      modify :grade_id, :bigint, from: {grade_reference(), null: true}
+    end"##,
+    );
+    let f = facts(&src);
+    let [op] = f.ops.as_slice() else {
+        panic!("{:#?}", f.ops);
+    };
+    let OpKind::AddColumn { column, .. } = &op.kind else {
+        panic!("{op:?}");
+    };
+    let fk = column.references.as_ref().expect("a foreign key");
+    assert_eq!(fk.columns, ["id"]);
+    assert_eq!(
+        fk.with,
+        [
+            ("school_id".to_string(), "school_id".to_string()),
+            ("term".to_string(), "term_code".to_string())
+        ]
+    );
+    assert_eq!(fk.name, None);
+    assert_eq!(
+        messages(&f),
+        [
+            "the composite key columns `room_pairs()` are not a literal keyword list",
+            "the `from:` type `course_reference()` is not a literal: whether it drops a foreign key is unknown",
+            "the `from:` type `{grade_reference(), null: true}` is not a literal: whether it drops a foreign key is unknown",
+        ]
+    );
 }
 
 #[test]
@@ -1798,7 +1858,16 @@ fn less_common_forms() {
   end
 end
 "##;
-    let f = facts_with_sql(src);
+    let mut f = facts_with_sql(src);
+    assert_eq!(
+        f.ops.remove(0).kind,
+        OpKind::RenameIndex {
+            schema: None,
+            from: "persons_name_index".into(),
+            to: "people_name_index".into(),
+            if_exists: false,
+        }
+    );
     assert_eq!(tables(&f), ["labels", "120_things", "alpha", "beta"]);
     let labels = created_columns(&f.ops[0]);
     assert_eq!(
@@ -1814,7 +1883,6 @@ end
     assert_eq!(
         messages(&f),
         [
-            "renaming an index is not modelled",
             "the SQL given to `execute` is not read: the interpolation `#{prefix()}` is not a literal",
         ]
     );

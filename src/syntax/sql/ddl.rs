@@ -117,7 +117,7 @@ fn create_table(mut c: Cursor) -> Recognised {
                 continue;
             } else if starts_table_constraint(&element) {
                 match table_constraint(element)? {
-                    TableConstraint::Known(name, kind) => constraints.push((name, kind)),
+                    TableConstraint::Known(name, kind) => constraints.push((name, *kind)),
                     TableConstraint::Other(_) => {}
                 }
             } else {
@@ -304,6 +304,7 @@ fn references(c: &mut Cursor, name: Option<String>) -> Result<ForeignKeyDef, Str
     let mut fk = ForeignKeyDef {
         table,
         columns,
+        with: Vec::new(),
         name,
         on_delete: None,
         on_update: None,
@@ -444,7 +445,8 @@ fn output_name(item: &Cursor) -> Option<String> {
 }
 
 enum TableConstraint {
-    Known(Option<String>, ConstraintKind),
+    // Boxed: a foreign key is much larger than a description.
+    Known(Option<String>, Box<ConstraintKind>),
     /// A constraint we do not model as one (`UNIQUE USING INDEX i`), described.
     Other(String),
 }
@@ -500,7 +502,7 @@ fn table_constraint(mut c: Cursor) -> Result<TableConstraint, String> {
     } else {
         return Err("unreadable table constraint".into());
     };
-    Ok(TableConstraint::Known(name, kind))
+    Ok(TableConstraint::Known(name, Box::new(kind)))
 }
 
 fn create_view(mut c: Cursor, materialized: bool, or_replace: bool) -> Recognised {
@@ -799,7 +801,21 @@ fn alter(mut c: Cursor) -> Recognised {
         return Ok(Vec::new());
     }
     let if_exists = c.eat_kws(&["if", "exists"]);
-    let label = c.qualified_name().map(|t| display(&t)).unwrap_or_default();
+    let name = c.qualified_name();
+    if kind == "index" && c.eat_kws(&["rename", "to"]) {
+        let index = name.ok_or("ALTER INDEX without a readable name")?;
+        let to = c
+            .ident()
+            .ok_or("ALTER INDEX RENAME TO without a new name")?;
+        // The new name stays in the index's schema.
+        return Ok(vec![OpKind::RenameIndex {
+            schema: index.schema,
+            from: index.name,
+            to: to.name,
+            if_exists,
+        }]);
+    }
+    let label = name.map(|t| display(&t)).unwrap_or_default();
     let rest = c.rest();
     let renames = rest.find_at_depth0(|t| t.is_kw("rename")) < rest.toks.len();
     let adds_value = rest.kws_ahead(&["add", "value"]);
@@ -859,14 +875,10 @@ fn rename_or_other(mut c: Cursor, table: TableName, what: &str) -> Recognised {
             let from = c.ident().ok_or("RENAME CONSTRAINT without a name")?;
             c.eat_kw("to");
             let to = c.ident().ok_or("RENAME CONSTRAINT without a new name")?;
-            return Ok(vec![OpKind::OtherDdl {
-                what: format!(
-                    "alter {what} {} rename constraint {} to {}",
-                    display(&table),
-                    from.name,
-                    to.name
-                ),
-                idempotent: false,
+            return Ok(vec![OpKind::RenameConstraint {
+                table,
+                from: from.name,
+                to: to.name,
             }]);
         }
         c.eat_kw("column");
@@ -931,7 +943,7 @@ fn alter_table_action(mut c: Cursor, table: &TableName) -> Recognised {
                 TableConstraint::Known(name, kind) => OpKind::CreateConstraint {
                     table: table.clone(),
                     name,
-                    kind,
+                    kind: *kind,
                     if_not_exists: false,
                 },
                 TableConstraint::Other(what) => OpKind::OtherDdl {
@@ -996,6 +1008,7 @@ fn alter_table_action(mut c: Cursor, table: &TableName) -> Recognised {
                 null,
                 default,
                 references: None,
+                drop_foreign_key: None,
             }])
         };
         if c.eat_kws(&["set", "data", "type"]) || c.eat_kw("type") {
@@ -1342,6 +1355,7 @@ mod tests {
                             span: at(sql, "\"Audit\".\"Log\"", 1),
                         },
                         columns: vec![],
+                        with: Vec::new(),
                         name: Some("log_parent_fk".into()),
                         on_delete: Some("set null".into()),
                         on_update: Some("no action".into()),
@@ -1409,6 +1423,7 @@ mod tests {
                         references: ForeignKeyDef {
                             table: table(sql, "platform.rooms", Some("platform"), "rooms"),
                             columns: vec!["org_id".into(), "id".into()],
+                            with: Vec::new(),
                             name: None,
                             on_delete: Some("cascade".into()),
                             on_update: None,
@@ -1609,6 +1624,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                 null,
                 default,
                 references: None,
+                drop_foreign_key: None,
             };
         let expected = vec![
             OpKind::AddColumn {
@@ -1698,6 +1714,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                         references: ForeignKeyDef {
                             table: table(sql, "orgs", None, "orgs"),
                             columns: vec![],
+                            with: Vec::new(),
                             name: Some("users_org_fkey".into()),
                             on_delete: Some("cascade".into()),
                             on_update: None,
@@ -1741,6 +1758,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                         references: Some(ForeignKeyDef {
                             table: table(sql, "slugs", None, "slugs"),
                             columns: vec!["value".into()],
+                            with: Vec::new(),
                             name: None,
                             on_delete: None,
                             on_update: None,
@@ -1782,7 +1800,9 @@ ALTER TABLE users SET SCHEMA archive;
 ALTER TABLE users RENAME CONSTRAINT x TO y;
 ALTER VIEW v RENAME TO w;
 ALTER MATERIALIZED VIEW IF EXISTS mv SET SCHEMA reporting;
-ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index";
+ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index;
+ALTER INDEX archive.\"Users_pkey\" RENAME TO users_pkey;
+ALTER INDEX users_email_index SET TABLESPACE fast";
         let plain = |n: usize| TableName {
             schema: None,
             name: "users".into(),
@@ -1813,7 +1833,11 @@ ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index";
                         span: at(sql, "archive", 0),
                     },
                 },
-                other("alter table users rename constraint x to y", false),
+                OpKind::RenameConstraint {
+                    table: plain(3),
+                    from: "x".into(),
+                    to: "y".into(),
+                },
                 OpKind::RenameTable {
                     from: table(sql, "v RENAME", None, "v").with_len(1),
                     to: table(sql, "w;", None, "w").with_len(1),
@@ -1822,11 +1846,28 @@ ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index";
                     from: table(sql, "mv", None, "mv"),
                     to: table(sql, "reporting", Some("reporting"), "mv"),
                 },
-                other(
-                    "alter index users_email_idx rename to users_email_index",
-                    true
-                ),
+                OpKind::RenameIndex {
+                    schema: None,
+                    from: "users_email_idx".into(),
+                    to: "users_email_index".into(),
+                    if_exists: true,
+                },
+                OpKind::RenameIndex {
+                    schema: Some("archive".into()),
+                    from: "Users_pkey".into(),
+                    to: "users_pkey".into(),
+                    if_exists: false,
+                },
+                other("alter index users_email_index set tablespace fast", true),
             ]
+        );
+        assert_eq!(
+            unreadable("ALTER INDEX a RENAME TO").as_deref(),
+            Some("ALTER INDEX RENAME TO without a new name")
+        );
+        assert_eq!(
+            unreadable("ALTER TABLE t RENAME CONSTRAINT a TO").as_deref(),
+            Some("RENAME CONSTRAINT without a new name")
         );
     }
 
