@@ -23,6 +23,7 @@ struct Args {
 #[derive(Subcommand)]
 enum Command {
     /// Index PATH and print findings.
+    #[command(after_long_help = ecto_ash_lsp::checks::rules::help_text())]
     Check {
         /// A Mix project, an umbrella, or any folder above them.
         #[arg(default_value = ".")]

@@ -359,3 +359,13 @@ fn human_report_on_the_demo_ends_with_counts_per_rule_and_the_codegen_preview() 
     assert!(text
         .starts_with("warning[snapshots-untracked]: `priv/resource_snapshots` is ignored by git"));
 }
+
+#[test]
+fn check_help_lists_every_rule() {
+    let o = run(&["check", "--help"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for rule in ecto_ash_lsp::checks::rules::ALL {
+        assert!(text.contains(rule.code), "{} missing from check --help", rule.code);
+    }
+}

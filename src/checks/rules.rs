@@ -120,6 +120,30 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
     ALL.iter().find(|r| r.code == code)
 }
 
+/// The rule table as aligned plain text, one rule a line: what `ecto-ash-lsp
+/// rules` prints and `check --help` ends with.
+pub fn plain_table(indent: &str) -> String {
+    let width = ALL.iter().map(|r| r.code.len()).max().unwrap_or(0);
+    ALL.iter()
+        .map(|r| {
+            format!(
+                "{indent}{:width$}  {:11}  {}\n",
+                r.code,
+                r.default.as_str(),
+                r.summary
+            )
+        })
+        .collect()
+}
+
+/// The rule list for `check --help`.
+pub fn help_text() -> String {
+    format!(
+        "Rules (re-level or turn off in .ecto-ash-lsp.toml):\n{}",
+        plain_table("  ")
+    )
+}
+
 /// The README's rule list, generated from [`ALL`]: one table per family.
 pub fn markdown_table() -> String {
     let mut out = String::new();
