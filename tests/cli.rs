@@ -366,6 +366,10 @@ fn check_help_lists_every_rule() {
     assert!(o.status.success());
     let text = stdout(&o);
     for rule in ecto_ash_lsp::checks::rules::ALL {
-        assert!(text.contains(rule.code), "{} missing from check --help", rule.code);
+        assert!(
+            text.contains(rule.code),
+            "{} missing from check --help",
+            rule.code
+        );
     }
 }

@@ -867,84 +867,26 @@ impl<'s, 't> Extractor<'s, 't> {
     /// A literal value, reading local variables as well as what
     /// [`elixir::eval`] knows (literals, module attributes).
     fn value(&self, node: Node<'t>, scope: &Scope) -> Value {
-        match node.kind() {
-            "identifier" => scope
-                .get(text(node, self.src))
-                .map(|b| b.value.clone())
-                .unwrap_or(Value::Unknown),
-            "string" => self
-                .string_value(node, scope)
-                .map_or(Value::Unknown, Value::Str),
-            "sigil" if sigil_name(node, self.src) == Some("s") => self
-                .string_value(node, scope)
-                .map_or(Value::Unknown, Value::Str),
-            "list" => {
-                let mut cursor = node.walk();
-                let mut items = Vec::new();
-                for child in node.named_children(&mut cursor) {
-                    match child.kind() {
-                        "comment" => {}
-                        "keywords" => {
-                            let pairs: Vec<(String, Value)> =
-                                elixir::keyword_pairs(child, self.src)
-                                    .into_iter()
-                                    .map(|(k, v)| (k, self.value(v, scope)))
-                                    .collect();
-                            if items.is_empty() {
-                                return Value::Keyword(pairs);
-                            }
-                            for (k, v) in pairs {
-                                items.push(Value::Tuple(vec![Value::Atom(k), v]));
-                            }
-                        }
-                        _ => items.push(self.value(child, scope)),
-                    }
-                }
-                Value::List(items)
-            }
-            "tuple" => {
-                let mut cursor = node.walk();
-                let items = node
-                    .named_children(&mut cursor)
-                    .filter(|c| c.kind() != "comment")
-                    .map(|c| self.value(c, scope))
-                    .collect();
-                Value::Tuple(items)
-            }
-            "block" => {
-                let mut cursor = node.walk();
-                let kids: Vec<Node<'t>> = node
-                    .named_children(&mut cursor)
-                    .filter(|c| c.kind() != "comment")
-                    .collect();
-                match kids.as_slice() {
-                    [one] => self.value(*one, scope),
-                    _ => Value::Unknown,
-                }
-            }
-            "call" if call_name(node, self.src) == Some("fragment") => {
-                match positional_args(node).as_slice() {
-                    [arg] => match self.value(*arg, scope) {
-                        Value::Str(s) => Value::Fragment(s),
-                        _ => Value::Unknown,
-                    },
-                    _ => Value::Unknown,
-                }
-            }
-            "binary_operator" if operator(node, self.src) == Some("<>") => {
-                let (Some(l), Some(r)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) else {
-                    return Value::Unknown;
-                };
-                match (self.value(l, scope), self.value(r, scope)) {
-                    (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
-                    _ => Value::Unknown,
-                }
-            }
-            _ => elixir::eval(node, self.src, &self.attrs),
-        }
+        let lookup = |n: Node| match n.kind() {
+            "identifier" => Some(
+                scope
+                    .get(text(n, self.src))
+                    .map(|b| b.value.clone())
+                    .unwrap_or(Value::Unknown),
+            ),
+            // Strings read interpolated variables and `@attr` definitions
+            // as they stand at that point of the module.
+            "string" => Some(
+                self.string_value(n, scope)
+                    .map_or(Value::Unknown, Value::Str),
+            ),
+            "sigil" if sigil_name(n, self.src) == Some("s") => Some(
+                self.string_value(n, scope)
+                    .map_or(Value::Unknown, Value::Str),
+            ),
+            _ => None,
+        };
+        elixir::eval_with(node, self.src, &self.attrs, &lookup)
     }
 
     /// A string's content with escapes decoded and interpolations filled in.
