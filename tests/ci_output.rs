@@ -5,41 +5,10 @@
 
 mod support;
 
+use support::{run, run_in, stderr, stdout, write_fixture};
+
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn run_in(dir: Option<&Path>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecto-ash-lsp"));
-    cmd.args(args)
-        .env_remove("CLICOLOR_FORCE")
-        // Keep the machine's git configuration out of the repositories built here.
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1");
-    if let Some(dir) = dir {
-        cmd.current_dir(dir);
-    }
-    cmd.output().expect("the binary runs")
-}
-
-fn run(args: &[&str]) -> Output {
-    run_in(None, args)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write_fixture(dir: &Path, fixture: &str) {
-    for (rel, text) in support::files(fixture) {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-}
 
 /// One error (with a related location), one warning with a kind, one hint.
 /// A plain Ecto project that opts into hand-written (re-runnable) migrations.

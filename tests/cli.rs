@@ -3,33 +3,10 @@
 
 mod support;
 
+use support::{run, stderr, stdout, write_fixture};
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ecto-ash-lsp"))
-        .args(args)
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write_fixture(dir: &Path, fixture: &str) {
-    for (rel, text) in support::files(fixture) {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-}
 
 const CLEAN: &str = r#"
 //- /mix.exs
