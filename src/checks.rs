@@ -2,6 +2,7 @@
 //! findings with byte ranges. One module per rule family; this module owns
 //! the finding type, severity levels from configuration, and suppressions.
 
+pub mod codegen;
 pub mod collisions;
 pub mod drift;
 pub mod idempotency;
@@ -109,6 +110,7 @@ pub fn run(ws: &Workspace, analysis: &Analysis) -> Vec<Finding> {
     drift::check(analysis, &mut findings);
     idempotency::check(ws, analysis, &mut findings);
     collisions::check(ws, analysis, &mut findings);
+    codegen::check(ws, analysis, &mut findings);
     reading::check(ws, analysis, &mut findings);
     finish(ws, findings)
 }

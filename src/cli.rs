@@ -1,14 +1,18 @@
 //! The command line: `check`, `schema` and `rules`, their output formats
 //! and exit codes (CONTRACT.md). Positions become line/column only here.
 
+pub mod baseline;
+pub mod changed;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use crate::checks::{self, Finding, Severity};
 use crate::model::analysis::{analyze, Analysis};
 use crate::model::workspace::Workspace;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// What `check` exits with when findings reach the failing severity.
@@ -20,6 +24,10 @@ pub const EXIT_TROUBLE: i32 = 2;
 pub enum CheckFormat {
     Human,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 /// The lowest severity that makes `check` exit 1, or never.
@@ -84,13 +92,84 @@ pub struct IndexCounts {
     pub files: usize,
 }
 
+/// Everything `check` is told on the command line besides PATH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOptions {
+    pub format: CheckFormat,
+    pub fail_on: FailOn,
+    /// Findings in this file are accepted: only new ones are reported.
+    pub baseline: Option<PathBuf>,
+    /// Write every current finding into `baseline` instead of reading it.
+    pub write_baseline: bool,
+    /// Only findings the files changed since this git revision concern.
+    pub changed_since: Option<String>,
+}
+
+impl CheckOptions {
+    pub fn new(format: CheckFormat, fail_on: FailOn) -> CheckOptions {
+        CheckOptions {
+            format,
+            fail_on,
+            baseline: None,
+            write_baseline: false,
+            changed_since: None,
+        }
+    }
+}
+
 /// `ecto-ash-lsp check`: print the report, return the exit code.
-pub fn check(path: &Path, format: CheckFormat, fail_on: FailOn) -> i32 {
-    let report = match Report::build(path) {
+pub fn check(path: &Path, options: &CheckOptions) -> i32 {
+    // A bad baseline is found before the (longer) indexing.
+    let accepted = match (&options.baseline, options.write_baseline) {
+        (Some(file), false) => match baseline::Baseline::read(file) {
+            Ok(b) => Some(b),
+            Err(e) => return trouble(&e),
+        },
+        (None, true) => return trouble("--write-baseline needs --baseline FILE"),
+        _ => None,
+    };
+    let mut report = match Report::build(path) {
         Ok(r) => r,
         Err(e) => return trouble(&e),
     };
-    let written = match format {
+    if let Some(rev) = &options.changed_since {
+        let changed = match changed::changed_files(path, rev) {
+            Ok(files) => files,
+            Err(e) => return trouble(&e),
+        };
+        let findings = std::mem::take(&mut report.findings);
+        report.findings = changed::select(&report.workspace, &report.analysis, findings, &changed);
+    }
+    if let (Some(file), true) = (&options.baseline, options.write_baseline) {
+        if let Err(e) = baseline::write(file, &report.workspace, &report.findings) {
+            return trouble(&e);
+        }
+        eprintln!(
+            "wrote {} to {}",
+            plural(report.findings.len(), "finding"),
+            file.display()
+        );
+    }
+    if let (Some(accepted), Some(file)) = (&accepted, &options.baseline) {
+        let findings = std::mem::take(&mut report.findings);
+        let applied = accepted.apply(&report.workspace, findings);
+        report.findings = applied.new;
+        if applied.known > 0 {
+            eprintln!(
+                "{} left out: accepted in {}",
+                plural(applied.known, "finding"),
+                file.display()
+            );
+        }
+        if applied.gone > 0 {
+            eprintln!(
+                "{} of {} no longer occur; rewrite it with --write-baseline to drop them",
+                plural(applied.gone, "accepted finding"),
+                file.display()
+            );
+        }
+    }
+    let written = match options.format {
         CheckFormat::Human => {
             let mut out = anstream::stdout().lock();
             human::write(&mut out, &report)
@@ -99,6 +178,14 @@ pub fn check(path: &Path, format: CheckFormat, fail_on: FailOn) -> i32 {
             let mut out = std::io::stdout().lock();
             json::write_check(&mut out, &report)
         }
+        CheckFormat::Sarif => {
+            let mut out = std::io::stdout().lock();
+            sarif::write(&mut out, &report)
+        }
+        CheckFormat::Github => {
+            let mut out = std::io::stdout().lock();
+            github::write(&mut out, &report)
+        }
     };
     if let Err(e) = written {
         // A closed pipe (`| head`) is not the tool's trouble.
@@ -106,7 +193,9 @@ pub fn check(path: &Path, format: CheckFormat, fail_on: FailOn) -> i32 {
             return trouble(&format!("writing the report: {e}"));
         }
     }
-    let failing = match fail_on {
+    // Writing a baseline accepts what it wrote.
+    let failing = match options.fail_on {
+        _ if options.write_baseline => false,
         FailOn::Never => false,
         FailOn::At(level) => report.findings.iter().any(|f| f.severity >= level),
     };
@@ -114,6 +203,14 @@ pub fn check(path: &Path, format: CheckFormat, fail_on: FailOn) -> i32 {
         EXIT_FINDINGS
     } else {
         0
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 
@@ -135,24 +232,8 @@ pub fn schema(path: &Path) -> i32 {
 /// `ecto-ash-lsp rules`: the rule table.
 pub fn rules() -> i32 {
     let mut out = std::io::stdout().lock();
-    let width = checks::rules::ALL
-        .iter()
-        .map(|r| r.code.len())
-        .max()
-        .unwrap_or(0);
-    for r in checks::rules::ALL {
-        if writeln!(
-            out,
-            "{:width$}  {:11}  {}",
-            r.code,
-            r.default.as_str(),
-            r.summary
-        )
-        .is_err()
-        {
-            break;
-        }
-    }
+    // A closed pipe (`| head`) ends the listing early; that is fine.
+    let _ = out.write_all(checks::rules::plain_table("").as_bytes());
     0
 }
 

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ecto_ash_lsp::checks::Severity;
-use ecto_ash_lsp::cli::{self, CheckFormat, FailOn};
+use ecto_ash_lsp::cli::{self, CheckFormat, CheckOptions, FailOn};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -23,6 +23,7 @@ struct Args {
 #[derive(Subcommand)]
 enum Command {
     /// Index PATH and print findings.
+    #[command(after_long_help = ecto_ash_lsp::checks::rules::help_text())]
     Check {
         /// A Mix project, an umbrella, or any folder above them.
         #[arg(default_value = ".")]
@@ -32,6 +33,16 @@ enum Command {
         /// The lowest severity that makes the exit code 1.
         #[arg(long, value_enum, default_value_t = FailLevel::Error)]
         fail_on: FailLevel,
+        /// Report only findings not accepted in this baseline file.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Accept every current finding: write them to the --baseline FILE and exit 0.
+        #[arg(long, requires = "baseline", conflicts_with = "changed_since")]
+        write_baseline: bool,
+        /// Report only findings that files changed since this git revision concern
+        /// (committed, staged, unstaged or untracked changes).
+        #[arg(long, value_name = "REV")]
+        changed_since: Option<String>,
     },
     /// Print the indexed model: tables folded from migrations, resources, and how they link.
     Schema {
@@ -50,6 +61,10 @@ enum Command {
 enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -73,10 +88,15 @@ fn main() {
             path,
             format,
             fail_on,
+            baseline,
+            write_baseline,
+            changed_since,
         }) => {
             let format = match format {
                 Format::Human => CheckFormat::Human,
                 Format::Json => CheckFormat::Json,
+                Format::Sarif => CheckFormat::Sarif,
+                Format::Github => CheckFormat::Github,
             };
             let fail_on = match fail_on {
                 FailLevel::Error => FailOn::At(Severity::Error),
@@ -85,7 +105,13 @@ fn main() {
                 FailLevel::Hint => FailOn::At(Severity::Hint),
                 FailLevel::Never => FailOn::Never,
             };
-            cli::check(&path, format, fail_on)
+            let options = CheckOptions {
+                baseline,
+                write_baseline,
+                changed_since,
+                ..CheckOptions::new(format, fail_on)
+            };
+            cli::check(&path, &options)
         }
         Some(Command::Schema {
             path,

@@ -4,7 +4,10 @@
 pub mod analysis;
 pub mod bases;
 pub mod config;
+pub mod convention;
 pub mod facts;
 pub mod fold;
+pub mod gitignore;
+pub mod snapshots;
 pub mod types;
 pub mod workspace;

@@ -3,33 +3,10 @@
 
 mod support;
 
+use support::{run, stderr, stdout, write_fixture};
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ecto-ash-lsp"))
-        .args(args)
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write_fixture(dir: &Path, fixture: &str) {
-    for (rel, text) in support::files(fixture) {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-}
 
 const CLEAN: &str = r#"
 //- /mix.exs
@@ -131,10 +108,9 @@ fn clean_project_exits_0_and_prints_no_colour_to_a_pipe() {
 fn fail_on_decides_the_exit_code() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Only a warning: a plain `create table` in a hand-written project.
-    write_fixture(
-        dir.path(),
-        &CLEAN.replace("create_if_not_exists table(:tags)", "create table(:tags)"),
-    );
+    let fixture = CLEAN.replace("create_if_not_exists table(:tags)", "create table(:tags)")
+        + "//- /.ecto-ash-lsp.toml\nconvention = \"hand-written\"\n";
+    write_fixture(dir.path(), &fixture);
     let path = dir.path().to_string_lossy().into_owned();
     assert_eq!(run(&["check", &path]).status.code(), Some(0));
     assert_eq!(
@@ -325,4 +301,52 @@ fn hostile_files_become_findings_and_the_run_goes_on() {
             ),
         ]
     );
+}
+
+#[test]
+fn human_report_on_the_demo_ends_with_counts_per_rule_and_the_codegen_preview() {
+    let demo = support::repo_path("examples/demo");
+    let o = run(&["check", &demo.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    let tail: Vec<&str> = text
+        .lines()
+        .rev()
+        .take(16)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(
+        tail[0].starts_with(
+            "Indexed 1 project: 12 migrations, 8 Ash resources and 1 Ecto schema → 9 tables ("
+        ),
+        "{tail:#?}"
+    );
+    assert_eq!(
+        tail[1],
+        "Found 36 findings: 3 errors, 30 warnings, 1 information, 2 hints"
+    );
+    assert_eq!(tail[2], "   2  error        missing-column");
+    assert_eq!(tail[4], "  17  warning      non-idempotent-statement");
+    assert_eq!(
+        tail[15],
+        "mix ash.codegen would emit: 8 create table, 0 alter table"
+    );
+    assert!(text
+        .starts_with("warning[snapshots-untracked]: `priv/resource_snapshots` is ignored by git"));
+}
+
+#[test]
+fn check_help_lists_every_rule() {
+    let o = run(&["check", "--help"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for rule in ecto_ash_lsp::checks::rules::ALL {
+        assert!(
+            text.contains(rule.code),
+            "{} missing from check --help",
+            rule.code
+        );
+    }
 }

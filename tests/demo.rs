@@ -7,11 +7,23 @@ use ecto_ash_lsp::cli::Report;
 
 /// (code, file:line, kind) for every finding the key lists.
 const ANSWER_KEY: &[(&str, &str, &str)] = &[
+    ("snapshots-untracked", ".gitignore:27", ""),
+    (
+        "codegen-would-recreate",
+        "lib/demo/accounts/api_token.ex:8",
+        "",
+    ),
     (
         "belongs-to-without-foreign-key",
         "lib/demo/accounts/api_token.ex:34",
         "",
     ),
+    (
+        "codegen-would-recreate",
+        "lib/demo/accounts/organization.ex:8",
+        "",
+    ),
+    ("codegen-would-recreate", "lib/demo/accounts/user.ex:9", ""),
     ("missing-column", "lib/demo/accounts/user.ex:43", ""),
     (
         "identity-without-unique-index",
@@ -19,8 +31,28 @@ const ANSWER_KEY: &[(&str, &str, &str)] = &[
         "",
     ),
     (
+        "codegen-would-recreate",
+        "lib/demo/metrics/cpu_metric.ex:2",
+        "",
+    ),
+    (
         "column-type-mismatch",
         "lib/demo/metrics/cpu_metric.ex:10",
+        "",
+    ),
+    (
+        "codegen-would-recreate",
+        "lib/demo/metrics/memory_metric.ex:2",
+        "",
+    ),
+    (
+        "codegen-would-recreate",
+        "lib/demo/platform/audit_log.ex:8",
+        "",
+    ),
+    (
+        "codegen-would-recreate",
+        "lib/demo/platform/auth_lockout.ex:8",
         "",
     ),
     (
@@ -193,4 +225,60 @@ fn demo_schema_snapshot() {
     let mut out = Vec::new();
     ecto_ash_lsp::cli::json::write_schema(&mut out, &report).expect("writes");
     insta::assert_snapshot!("demo_schema", String::from_utf8_lossy(&out));
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("readable").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The counts the README gives for the demo under each explicit convention.
+#[test]
+fn demo_under_each_convention() {
+    for (convention, total, non_idempotent, snapshot_rules) in
+        [("hand-written", 28, 17, 0), ("codegen", 19, 0, 8)]
+    {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_tree(&support::repo_path("examples/demo"), dir.path());
+        std::fs::write(
+            dir.path().join(".ecto-ash-lsp.toml"),
+            format!("convention = \"{convention}\"\n"),
+        )
+        .expect("write");
+        let report = Report::build(dir.path()).expect("indexes");
+        let count = |codes: &[&str]| {
+            report
+                .findings
+                .iter()
+                .filter(|f| codes.contains(&f.code()))
+                .count()
+        };
+        assert_eq!(report.findings.len(), total, "{convention}");
+        assert_eq!(
+            count(&["non-idempotent-statement"]),
+            non_idempotent,
+            "{convention}"
+        );
+        assert_eq!(
+            count(&[
+                "snapshots-untracked",
+                "codegen-would-recreate",
+                "stale-snapshot"
+            ]),
+            snapshot_rules,
+            "{convention}"
+        );
+        assert_eq!(
+            count(&["irreversible-idempotent-change", "hidden-drift"]),
+            2,
+            "{convention}"
+        );
+    }
 }

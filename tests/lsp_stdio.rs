@@ -2,7 +2,7 @@
 //! LSP over stdio, framed by hand, exiting promptly after `exit`.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -1162,3 +1162,43 @@ fn config_relevels_and_turns_off_rules() {
     assert_eq!(f.severity, ecto_ash_lsp::checks::Severity::Warning);
     assert!(ix.of("non-idempotent-statement").is_empty());
 }
+
+// repos with another adapter
+
+#[test]
+fn migrations_of_a_non_postgres_repo_are_not_modelled_or_judged() {
+    let ix = index(&project(&[
+        &baseline(),
+        r#"
+//- /lib/shop/events_repo.ex
+defmodule Shop.EventsRepo do
+  use Ecto.Repo, otp_app: :shop, adapter: Ecto.Adapters.ClickHouse
+end
+//- /priv/events_repo/migrations/20240101000000_create_events.exs
+defmodule Shop.EventsRepo.Migrations.CreateEvents do
+  use Ecto.Migration
+  def change do
+    create table(:events, engine: "MergeTree") do
+      add :name, :string
+    end
+  end
+end
+"#,
+    ]));
+    let tables: Vec<String> = ix
+        .analysis
+        .models
+        .iter()
+        .flat_map(|m| m.tables.keys().cloned())
+        .collect();
+    assert_eq!(tables, ["public.products"]);
+    let in_events: Vec<_> = ix
+        .findings
+        .iter()
+        .filter(|f| f.file.starts_with("priv/events_repo"))
+        .map(|f| f.message.clone())
+        .collect();
+    assert!(in_events.is_empty(), "{in_events:#?}");
+    // The Postgres repo's migrations are still judged.
+    assert_eq!(ix.of("non-idempotent-statement").len(), 1);
+}

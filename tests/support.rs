@@ -6,6 +6,7 @@ use ecto_ash_lsp::checks::{self, Finding};
 use ecto_ash_lsp::model::analysis::{analyze, Analysis};
 use ecto_ash_lsp::model::workspace::Workspace;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// Split a fixture into (relative path, text) pairs.
 pub fn files(fixture: &str) -> Vec<(String, String)> {
@@ -96,4 +97,39 @@ impl Indexed {
 /// The repository's own folder (for the bundled demo and fixtures).
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Run the real binary, in `dir` when given, with the machine's git
+/// configuration and forced colour kept out.
+pub fn run_in(dir: Option<&Path>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecto-ash-lsp"));
+    cmd.args(args)
+        .env_remove("CLICOLOR_FORCE")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+pub fn run(args: &[&str]) -> Output {
+    run_in(None, args)
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Write a fixture's files below `dir`.
+pub fn write_fixture(dir: &Path, fixture: &str) {
+    for (rel, text) in files(fixture) {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
 }

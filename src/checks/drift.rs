@@ -9,10 +9,12 @@ use crate::checks::rules::{
     PRIMARY_KEY_MISMATCH, TABLE_WITHOUT_RESOURCE,
 };
 use crate::checks::Finding;
-use crate::model::analysis::{attribute_family, Analysis, LinkedResource};
-use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind};
+use crate::model::analysis::{
+    unseen_columns, Analysis, LinkedResource, UnseenColumns, PAPER_TRAIL_EXTENSION,
+};
+use crate::model::facts::{AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind};
 use crate::model::fold::{FoldedColumn, FoldedTable, RelationKind, RepoModel};
-use crate::model::types::{compatible, pg_family, TypeFamily};
+use crate::model::types::{compatible, normalize_pg_type, pg_family, TypeFamily};
 use std::collections::BTreeSet;
 
 pub fn check(analysis: &Analysis, out: &mut Vec<Finding>) {
@@ -87,7 +89,7 @@ fn check_resource(analysis: &Analysis, r: &LinkedResource, out: &mut Vec<Finding
         );
         return;
     };
-    let pk_reported = check_primary_key(r, model, table, out);
+    let pk_reported = check_primary_key(analysis, r, model, table, out);
     for attr in &r.facts.attributes {
         if attr.primary_key && (pk_reported || !table.primary_key().is_empty()) {
             continue;
@@ -158,7 +160,7 @@ fn family_of(analysis: &Analysis, r: &LinkedResource, attr: &AttributeFacts) -> 
             .iter()
             .find(|b| b.attribute == attr.name || b.attribute == attr.column)?;
         return match &bt.attribute_type {
-            Some(t) => attribute_family(r.facts.kind, t),
+            Some(t) => analysis.attribute_family(r.facts.kind, t),
             None => analysis
                 .primary_keys
                 .get(&bt.destination)
@@ -166,7 +168,7 @@ fn family_of(analysis: &Analysis, r: &LinkedResource, attr: &AttributeFacts) -> 
                 .flatten(),
         };
     }
-    attribute_family(r.facts.kind, &attr.written_type)
+    analysis.attribute_family(r.facts.kind, &attr.written_type)
 }
 
 fn check_type(
@@ -217,7 +219,11 @@ fn check_null(
     qualified: &str,
     out: &mut Vec<Finding>,
 ) {
-    if attr.primary_key || column.primary_key || r.facts.kind == ResourceKind::Ecto {
+    if attr.primary_key
+        || column.primary_key
+        || !column.null_known
+        || r.facts.kind == ResourceKind::Ecto
+    {
         return;
     }
     let Some(allow_nil) = attr.allow_nil else {
@@ -228,7 +234,7 @@ fn check_null(
             "attribute :{} has allow_nil? false but column {qualified}.{} is nullable",
             attr.name, column.name
         )
-    } else if allow_nil && !column.null && column.default.is_none() && attr.default.is_none() {
+    } else if allow_nil && !column.null && !has_default(column) && attr.default.is_none() {
         format!(
             "attribute :{} allows nil but column {qualified}.{} is NOT NULL without a default: writing nil fails in the database",
             attr.name, column.name
@@ -252,8 +258,21 @@ fn check_null(
     );
 }
 
+/// Whether the database fills the column when a write leaves it out: an
+/// explicit default, or a serial type's sequence.
+fn has_default(column: &FoldedColumn) -> bool {
+    column.default.is_some()
+        || column.pg_type.as_deref().is_some_and(|t| {
+            matches!(
+                normalize_pg_type(t).as_str(),
+                "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2"
+            )
+        })
+}
+
 /// Returns true when a mismatch was reported.
 fn check_primary_key(
+    analysis: &Analysis,
     r: &LinkedResource,
     model: &RepoModel,
     table: &FoldedTable,
@@ -284,7 +303,7 @@ fn check_primary_key(
     let names_differ = my_names != their_names;
     let type_differs = !names_differ
         && mine.iter().any(|a| {
-            let want = attribute_family(r.facts.kind, &a.written_type);
+            let want = analysis.attribute_family(r.facts.kind, &a.written_type);
             let have = table.column(&a.column).and_then(column_family);
             matches!((want, have), (Some(w), Some(h)) if !compatible(&w, &h))
         });
@@ -328,10 +347,25 @@ fn check_identities(
     if uncertain(model, table) {
         return;
     }
+    let tenant_attribute = match r.facts.multitenancy {
+        Some(Multitenancy::Attribute) => Some(r.facts.multitenancy_attribute.as_deref()),
+        _ => None,
+    };
     for identity in &r.facts.identities {
-        let columns: Option<BTreeSet<&str>> = identity
-            .keys
+        if r.facts.skip_unique_indexes.contains(&identity.name) {
+            continue;
+        }
+        // AshPostgres leads the index with the tenant attribute.
+        let tenant_key = match tenant_attribute {
+            Some(_) if identity.all_tenants => None,
+            // The strategy is `:attribute` but its attribute is not known.
+            Some(None) => continue,
+            Some(Some(attribute)) => Some(attribute.to_string()),
+            None => None,
+        };
+        let columns: Option<BTreeSet<&str>> = tenant_key
             .iter()
+            .chain(identity.keys.iter())
             .map(|k| {
                 r.facts
                     .attributes
@@ -401,7 +435,7 @@ fn check_belongs_to(
         return;
     }
     for bt in &r.facts.belongs_to {
-        if table.column(&bt.attribute).is_none() {
+        if table.column(&bt.attribute).is_none() || r.facts.ignored_references.contains(&bt.name) {
             continue;
         }
         // Foreign keys exist only within one repo.
@@ -414,7 +448,8 @@ fn check_belongs_to(
         let has_fk = table
             .foreign_keys
             .iter()
-            .any(|fk| fk.columns.len() == 1 && fk.columns[0] == bt.attribute);
+            // A composite key (`references(…, with: …)`) leads with the belongs_to key.
+            .any(|fk| fk.columns.first() == Some(&bt.attribute));
         if has_fk {
             continue;
         }
@@ -440,6 +475,34 @@ fn check_belongs_to(
     }
 }
 
+/// Tables that libraries map with schemas of their own (in `deps/`, which
+/// is not indexed), so no project resource is expected for them.
+const LIBRARY_TABLES: &[&str] = &[
+    "oban_jobs",
+    "oban_peers",
+    "oban_producers",
+    "schema_migrations",
+    "error_tracker_errors",
+    "error_tracker_occurrences",
+    "error_tracker_meta",
+];
+
+/// Whether `qualified` is the `<table>_versions` table AshPaperTrail keeps
+/// for a resource of the same model through a resource it generates.
+fn is_paper_trail_versions(analysis: &Analysis, index: usize, qualified: &str) -> bool {
+    let Some(source) = qualified.strip_suffix("_versions") else {
+        return false;
+    };
+    analysis.resources.iter().any(|r| {
+        r.model == Some(index)
+            && r.table.as_deref() == Some(source)
+            && r.facts
+                .extensions
+                .iter()
+                .any(|e| e == PAPER_TRAIL_EXTENSION)
+    })
+}
+
 fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut Vec<Finding>) {
     for table in model.tables.values() {
         if table.kind != RelationKind::Table {
@@ -453,6 +516,11 @@ fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut 
         if mapped.is_empty() {
             // A resource whose table name could not be read may map here.
             if analysis.resources.iter().any(|r| r.table.is_none()) {
+                continue;
+            }
+            if is_paper_trail_versions(analysis, index, &qualified)
+                || LIBRARY_TABLES.contains(&table.name.as_str())
+            {
                 continue;
             }
             out.push(
@@ -469,10 +537,22 @@ fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut 
         if mapped.iter().any(|r| !r.facts.unresolved.is_empty()) {
             continue;
         }
-        let columns: BTreeSet<&str> = mapped
+        let mut columns: BTreeSet<&str> = mapped
             .iter()
             .flat_map(|r| r.facts.attributes.iter().map(|a| a.column.as_str()))
             .collect();
+        let mut unseen_unknown = false;
+        for r in &mapped {
+            match unseen_columns(&r.facts) {
+                UnseenColumns::None => {}
+                UnseenColumns::Known(added) => columns.extend(added),
+                UnseenColumns::Unknown => unseen_unknown = true,
+            }
+        }
+        // An extension may have added any of the other columns.
+        if unseen_unknown {
+            continue;
+        }
         let owners = mapped
             .iter()
             .map(|r| r.facts.module.as_str())

@@ -8,7 +8,7 @@ use crate::checks::rules::{
 };
 use crate::checks::Finding;
 use crate::model::analysis::Analysis;
-use crate::model::config::Convention;
+use crate::model::convention;
 use crate::model::facts::{ConstraintKind, Direction, MigrationOp, OpKind, OpSource, TableName};
 use crate::model::fold::FoldEvent;
 use crate::model::workspace::{FileRole, SourceFile, Workspace};
@@ -19,9 +19,14 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
         let Some(facts) = file.migration() else {
             continue;
         };
-        if !hand_written(ws, file) {
-            continue;
+        if let FileRole::Migration { repo_dir, .. } = &file.role {
+            if analysis.is_foreign_repo_dir(repo_dir) {
+                continue;
+            }
         }
+        // Re-runs matter only where migrations are written to survive them;
+        // a rollback of `change/0` fails in every project.
+        let judge_reruns = hand_written(ws, analysis, file);
         let mut dropped = Dropped::default();
         let mut reported_executes = BTreeSet::new();
         for op in &facts.ops {
@@ -35,7 +40,7 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
             if op.conditional {
                 continue;
             }
-            if !guarded_by_drop {
+            if judge_reruns && !guarded_by_drop {
                 if let Some(f) = non_idempotent(file, op) {
                     out.push(f);
                 }
@@ -93,20 +98,12 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whether the file's project writes migrations by hand (Option B), where
-/// every statement should survive a re-run. Projects that generate
-/// migrations from tracked snapshots run each one exactly once.
-fn hand_written(ws: &Workspace, file: &SourceFile) -> bool {
-    match ws.config.convention {
-        Convention::HandWritten => true,
-        Convention::Codegen => false,
-        Convention::Auto => {
-            let root = file.role.root();
-            !ws.files
-                .values()
-                .any(|f| matches!(&f.role, FileRole::Snapshot { root: r } if r == root))
-        }
-    }
+/// Whether the file's project writes migrations by hand (Option B, or the
+/// undecided seed state), where every statement should survive a re-run.
+/// Projects that generate migrations from tracked snapshots run each one
+/// exactly once, and so do plain Ecto projects.
+fn hand_written(ws: &Workspace, analysis: &Analysis, file: &SourceFile) -> bool {
+    convention::stance(ws, analysis, file.role.root()).idempotency()
 }
 
 fn show(t: &TableName) -> String {
@@ -306,6 +303,16 @@ fn non_idempotent(file: &SourceFile, op: &MigrationOp) -> Option<Finding> {
             Some(table),
             format!("renaming column {from} to {to} on {} fails when re-run (42703 undefined_column)", qualify(file, table)),
         ),
+        OpKind::RenameIndex { from, to, if_exists: false, .. } => (
+            "rename",
+            None,
+            format!("renaming index {from} to {to} fails when re-run: the old name no longer exists (42P01 undefined_table)"),
+        ),
+        OpKind::RenameConstraint { table, from, to } => (
+            "rename",
+            Some(table),
+            format!("renaming constraint {from} to {to} on {} fails when re-run (42704 undefined_object)", qualify(file, table)),
+        ),
         OpKind::DropTable { table, if_exists: false } => (
             "drop",
             Some(table),
@@ -485,8 +492,10 @@ fn raw_idempotent(kind: &OpKind) -> bool {
         | OpKind::DropIndex { if_exists, .. }
         | OpKind::DropConstraint { if_exists, .. } => *if_exists,
         OpKind::OtherDdl { idempotent, .. } => *idempotent,
-        OpKind::ModifyColumn { .. } | OpKind::RenameTable { .. } | OpKind::RenameColumn { .. } => {
-            false
-        }
+        OpKind::RenameIndex { if_exists, .. } => *if_exists,
+        OpKind::ModifyColumn { .. }
+        | OpKind::RenameTable { .. }
+        | OpKind::RenameColumn { .. }
+        | OpKind::RenameConstraint { .. } => false,
     }
 }

@@ -44,7 +44,9 @@ impl Family {
         match self {
             Family::Drift => "Drift between resources/schemas and the tables their migrations make",
             Family::Idempotency => "Idempotency of hand-written migrations",
-            Family::Collision => "Collisions between migrations",
+            Family::Collision => {
+                "Codegen collisions (what `mix ash.codegen` and the migrator would collide with)"
+            }
             Family::Other => "Other",
         }
     }
@@ -96,6 +98,12 @@ rules! {
         "an `*_if_exists`/`*_if_not_exists` form or guarded raw SQL inside `change/0` that Ecto cannot roll back";
     HIDDEN_DRIFT = "hidden-drift", Warning, Idempotency,
         "a `create_if_not_exists` whose body differs from an earlier creation of the same table, so the guard silently skips the new shape";
+    SNAPSHOTS_UNTRACKED = "snapshots-untracked", Warning, Collision,
+        "`priv/resource_snapshots` is ignored by git or absent while migrations exist: the next `mix ash.codegen` emits a create-everything migration";
+    CODEGEN_WOULD_RECREATE = "codegen-would-recreate", Warning, Collision,
+        "per resource: no snapshot covers it but a hand-written migration already creates its table, so codegen emits a duplicate `create table`";
+    STALE_SNAPSHOT = "stale-snapshot", Warning, Collision,
+        "the newest snapshot of a table disagrees with the resource (codegen will emit a migration)";
     DUPLICATE_MIGRATION_VERSION = "duplicate-migration-version", Error, Collision,
         "two migrations of one repo share a version";
     DUPLICATE_MIGRATION_MODULE = "duplicate-migration-module", Error, Collision,
@@ -110,6 +118,30 @@ rules! {
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
     ALL.iter().find(|r| r.code == code)
+}
+
+/// The rule table as aligned plain text, one rule a line: what `ecto-ash-lsp
+/// rules` prints and `check --help` ends with.
+pub fn plain_table(indent: &str) -> String {
+    let width = ALL.iter().map(|r| r.code.len()).max().unwrap_or(0);
+    ALL.iter()
+        .map(|r| {
+            format!(
+                "{indent}{:width$}  {:11}  {}\n",
+                r.code,
+                r.default.as_str(),
+                r.summary
+            )
+        })
+        .collect()
+}
+
+/// The rule list for `check --help`.
+pub fn help_text() -> String {
+    format!(
+        "Rules (re-level or turn off in .ecto-ash-lsp.toml):\n{}",
+        plain_table("  ")
+    )
 }
 
 /// The README's rule list, generated from [`ALL`]: one table per family.

@@ -3,7 +3,7 @@
 //! Colour comes from anstream, which strips it when stdout is not a terminal
 //! (or `NO_COLOR` is set).
 
-use crate::checks::{Finding, Severity};
+use crate::checks::{codegen, Finding, Severity};
 use crate::cli::json::line_col;
 use crate::cli::Report;
 use crate::model::workspace::Workspace;
@@ -107,7 +107,8 @@ fn write_summary(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
         report.elapsed.as_millis()
     )?;
     if report.findings.is_empty() {
-        return writeln!(out, "{BOLD}No findings.{BOLD:#}");
+        writeln!(out, "{BOLD}No findings.{BOLD:#}")?;
+        return write_codegen_summary(out, report);
     }
     let mut parts = Vec::new();
     for (level, name) in [
@@ -139,5 +140,57 @@ fn write_summary(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
         "{BOLD}Found {}:{BOLD:#} {}",
         plural(report.findings.len(), "finding"),
         parts.join(", ")
+    )?;
+    write_tally(out, report)?;
+    write_codegen_summary(out, report)
+}
+
+/// Findings per rule, most severe first, then most frequent: the shape of
+/// the report at a glance.
+fn write_tally(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+    let mut tally: Vec<(Severity, &str, usize)> = Vec::new();
+    for f in &report.findings {
+        match tally
+            .iter_mut()
+            .find(|(s, c, _)| *s == f.severity && *c == f.code())
+        {
+            Some(entry) => entry.2 += 1,
+            None => tally.push((f.severity, f.code(), 1)),
+        }
+    }
+    if tally.len() < 2 {
+        return Ok(());
+    }
+    tally.sort_by(|a, b| b.0.cmp(&a.0).then(b.2.cmp(&a.2)).then(a.1.cmp(b.1)));
+    let width = tally
+        .iter()
+        .map(|t| t.2.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for (severity, code, n) in tally {
+        let style = severity_style(severity);
+        writeln!(
+            out,
+            "  {n:>width$}  {style}{:<11}{style:#}  {code}",
+            severity.as_str()
+        )?;
+    }
+    Ok(())
+}
+
+/// What `mix ash.codegen` would emit, when the project has resources it manages.
+fn write_codegen_summary(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+    if !codegen::manages_any(&report.analysis) {
+        return Ok(());
+    }
+    let preview = codegen::preview(&report.workspace, &report.analysis);
+    let count = |op: &str| preview.iter().filter(|e| e.operation == op).count();
+    let (create, alter) = (count("create"), count("alter"));
+    if create + alter == 0 {
+        return writeln!(out, "mix ash.codegen would emit: nothing");
+    }
+    writeln!(
+        out,
+        "mix ash.codegen would emit: {create} create table, {alter} alter table"
     )
 }

@@ -1,6 +1,7 @@
 //! `check --format json` and `schema --format json`, exactly as CONTRACT.md
 //! shapes them: field order is fixed by these structs.
 
+use crate::checks::codegen::{preview, PreviewEntry};
 use crate::checks::Finding;
 use crate::cli::{IndexCounts, Report};
 use crate::model::facts::ResourceKind;
@@ -145,6 +146,8 @@ struct SchemaOutput<'a> {
     version: u32,
     tables: Vec<TableOut<'a>>,
     resources: Vec<ResourceOut<'a>>,
+    /// What `mix ash.codegen` would emit, one entry per table.
+    codegen_preview: Vec<PreviewEntry>,
 }
 
 #[derive(Serialize)]
@@ -183,6 +186,8 @@ struct IndexOut<'a> {
     unique: bool,
     #[serde(skip_serializing_if = "Option::is_none", rename = "where")]
     where_clause: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    using: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -191,6 +196,10 @@ struct ForeignKeyOut<'a> {
     columns: &'a [String],
     references: &'a str,
     referenced_columns: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_delete: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_update: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -254,6 +263,7 @@ fn table_out<'a>(ws: &Workspace, repo: &'a str, tenant: bool, t: &'a FoldedTable
                 columns: &i.columns,
                 unique: i.unique,
                 where_clause: i.where_clause.as_deref(),
+                using: i.using.as_deref(),
             })
             .collect(),
         foreign_keys: t
@@ -264,6 +274,8 @@ fn table_out<'a>(ws: &Workspace, repo: &'a str, tenant: bool, t: &'a FoldedTable
                 columns: &f.columns,
                 references: &f.references,
                 referenced_columns: &f.referenced_columns,
+                on_delete: f.on_delete.as_deref(),
+                on_update: f.on_update.as_deref(),
             })
             .collect(),
         check_constraints: t
@@ -328,6 +340,7 @@ pub fn write_schema(out: &mut impl Write, report: &Report) -> std::io::Result<()
         version: 1,
         tables,
         resources,
+        codegen_preview: preview(ws, &report.analysis),
     };
     let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
     writeln!(out, "{text}")

@@ -62,6 +62,7 @@ pub fn at<'s>(snap: &'s Snapshot, file: &str, offset: usize) -> Option<Subject<'
         FileRole::Migration { .. } => migration_table_at(snap, file, offset),
         FileRole::Snapshot { .. } => snapshot_entry_at(&source.text, offset),
         FileRole::Elixir { .. } => resource_subject_at(snap, file, offset),
+        FileRole::GitIgnore { .. } => None,
     }
 }
 
@@ -147,7 +148,8 @@ pub fn op_tables(op: &MigrationOp) -> Vec<&TableName> {
         | OpKind::DropView { table, .. }
         | OpKind::RemoveColumn { table, .. }
         | OpKind::RenameColumn { table, .. }
-        | OpKind::DropConstraint { table, .. } => vec![table],
+        | OpKind::DropConstraint { table, .. }
+        | OpKind::RenameConstraint { table, .. } => vec![table],
         OpKind::RenameTable { from, to } => vec![from, to],
         OpKind::AddColumn { table, column, .. } => {
             let mut out = vec![table];
@@ -170,7 +172,7 @@ pub fn op_tables(op: &MigrationOp) -> Vec<&TableName> {
             }
             out
         }
-        OpKind::OtherDdl { .. } => Vec::new(),
+        OpKind::OtherDdl { .. } | OpKind::RenameIndex { .. } => Vec::new(),
     }
 }
 

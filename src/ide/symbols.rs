@@ -349,6 +349,16 @@ fn op_symbol(op: &MigrationOp) -> Symbol {
             SymbolKind::Statement,
             table.span.clone(),
         ),
+        OpKind::RenameIndex { from, to, .. } => (
+            format!("rename index {from} to {to}"),
+            SymbolKind::Statement,
+            op.verb_span.clone(),
+        ),
+        OpKind::RenameConstraint { table, from, to } => (
+            format!("rename constraint {from} to {to} on {}", table_name(table)),
+            SymbolKind::Statement,
+            table.span.clone(),
+        ),
         OpKind::OtherDdl { what, .. } => (what.clone(), SymbolKind::Statement, op.span.clone()),
     };
     Symbol::new(name, kind, op.span.clone(), selection)

@@ -107,12 +107,11 @@ pub fn locate(roots: &[PathBuf], uri: &lsp::Uri) -> Option<(PathBuf, String)> {
     Some((root.clone(), rel.join("/")))
 }
 
-/// Files whose change means re-reading the whole folder: project roots,
-/// the configuration, and `.gitignore` (which decides whether snapshots are
-/// tracked).
+/// Files whose change means re-reading the whole folder: project roots and
+/// the configuration (whose `exclude` decides what is read at all).
 fn changes_the_folder(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    name == "mix.exs" || name == ".gitignore" || rel == CONFIG_FILE
+    name == "mix.exs" || rel == CONFIG_FILE
 }
 
 /// Progress of indexing: (done, total) over all folders being read.

@@ -3,9 +3,9 @@
 //! resources with base modules resolved, and each resource linked to its table.
 
 use crate::model::bases;
-use crate::model::facts::{Multitenancy, ResourceFacts, ResourceKind};
+use crate::model::facts::{Multitenancy, ResourceFacts, ResourceKind, TypeStorage};
 use crate::model::fold::{fold_model, underscore, ModelKey, RepoMigrationConfig, RepoModel};
-use crate::model::types::{ash_family, ecto_family, TypeFamily};
+use crate::model::types::{array_inner, ash_family, ecto_family, TypeFamily};
 use crate::model::workspace::{FileRole, Workspace};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +19,8 @@ pub struct RepoInfo {
     /// Relative to the workspace (`apps/core/priv/repo`).
     pub repo_dir: String,
     pub config: RepoMigrationConfig,
+    /// False for a repo with another adapter: its folder is not folded.
+    pub postgres: bool,
 }
 
 /// A resource (or Ecto schema) with its table found.
@@ -48,9 +50,18 @@ pub struct Analysis {
     /// Primary-key type family of every resource module seen, postgres or
     /// not, for `belongs_to` key types.
     pub primary_keys: BTreeMap<String, Option<TypeFamily>>,
+    /// How the project's own type modules (enums, NewTypes, embedded
+    /// resources, custom types) store their values.
+    pub type_storage: BTreeMap<String, TypeStorage>,
 }
 
 impl Analysis {
+    /// Whether migrations in `repo_dir` belong to a repo with another
+    /// adapter than Postgres, so no rule judges them as Postgres DDL.
+    pub fn is_foreign_repo_dir(&self, repo_dir: &str) -> bool {
+        repo_for_dir(&self.repos, repo_dir).is_some_and(|r| !r.postgres)
+    }
+
     pub fn model_of(&self, r: &LinkedResource) -> Option<&RepoModel> {
         r.model.and_then(|i| self.models.get(i))
     }
@@ -65,6 +76,38 @@ impl Analysis {
 
     pub fn resource(&self, module: &str) -> Option<&LinkedResource> {
         self.resources.iter().find(|r| r.facts.module == module)
+    }
+
+    /// The family an attribute's type is stored as, following the type
+    /// modules the project defines.
+    pub fn attribute_family(&self, kind: ResourceKind, written: &str) -> Option<TypeFamily> {
+        family_with_types(&self.type_storage, kind, written, 0)
+    }
+}
+
+/// How far a chain of type modules (a NewType of a NewType …) is followed.
+const MAX_TYPE_CHAIN: usize = 8;
+
+fn family_with_types(
+    types: &BTreeMap<String, TypeStorage>,
+    kind: ResourceKind,
+    written: &str,
+    depth: usize,
+) -> Option<TypeFamily> {
+    if let Some(f) = attribute_family(kind, written) {
+        return Some(f);
+    }
+    if depth > MAX_TYPE_CHAIN {
+        return None;
+    }
+    let t = written.trim();
+    if let Some(inner) = array_inner(t) {
+        return family_with_types(types, kind, inner, depth + 1)
+            .map(|f| TypeFamily::Array(Box::new(f)));
+    }
+    match types.get(t)? {
+        TypeStorage::Ash(w) => family_with_types(types, ResourceKind::Ash, w, depth + 1),
+        TypeStorage::Ecto(w) => family_with_types(types, ResourceKind::Ecto, w, depth + 1),
     }
 }
 
@@ -86,6 +129,8 @@ pub fn analyze(ws: &Workspace) -> Analysis {
             .or_insert_with(|| root.clone());
         }
     }
+    // Migrations of MySQL, SQLite, ClickHouse… repos are not Postgres DDL.
+    keys.retain(|key, _| repo_for_dir(&repos, &key.repo_dir).is_none_or(|r| r.postgres));
     let models: Vec<RepoModel> = keys
         .into_iter()
         .collect::<Vec<_>>()
@@ -103,6 +148,17 @@ pub fn analyze(ws: &Workspace) -> Analysis {
         .filter_map(|f| f.elixir())
         .flat_map(|e| e.templates.iter().cloned())
         .collect();
+    let mut type_storage = BTreeMap::new();
+    for t in ws
+        .files
+        .values()
+        .filter_map(|f| f.elixir())
+        .flat_map(|e| &e.types)
+    {
+        type_storage
+            .entry(t.module.clone())
+            .or_insert_with(|| t.storage.clone());
+    }
     let mut primary_keys = BTreeMap::new();
     let mut resources = Vec::new();
     for f in ws.files.values() {
@@ -111,7 +167,7 @@ pub fn analyze(ws: &Workspace) -> Analysis {
             continue;
         }
         for r in bases::resolve(facts.resources.clone(), &templates) {
-            primary_keys.insert(r.module.clone(), primary_key_family(&r));
+            primary_keys.insert(r.module.clone(), primary_key_family(&r, &type_storage));
             if !r.postgres {
                 continue;
             }
@@ -132,13 +188,17 @@ pub fn analyze(ws: &Workspace) -> Analysis {
         models,
         resources,
         primary_keys,
+        type_storage,
     }
 }
 
-fn primary_key_family(r: &ResourceFacts) -> Option<TypeFamily> {
+fn primary_key_family(
+    r: &ResourceFacts,
+    types: &BTreeMap<String, TypeStorage>,
+) -> Option<TypeFamily> {
     let pk: Vec<_> = r.attributes.iter().filter(|a| a.primary_key).collect();
     match pk.as_slice() {
-        [one] => attribute_family(r.kind, &one.written_type),
+        [one] => family_with_types(types, r.kind, &one.written_type, 0),
         [] if r.kind == ResourceKind::Ecto => Some(TypeFamily::Integer),
         _ => None,
     }
@@ -151,6 +211,72 @@ pub fn attribute_family(kind: ResourceKind, written: &str) -> Option<TypeFamily>
         ResourceKind::Ecto => ecto_family(written),
     }
 }
+
+/// Columns a resource's extensions may add that its source does not declare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnseenColumns {
+    /// Every extension is one we know adds no attributes.
+    None,
+    /// Extensions that add these attributes when the resource lacks them.
+    Known(BTreeSet<&'static str>),
+    /// An extension we cannot see into (or a computed extension list).
+    Unknown,
+}
+
+/// Extensions that add no attributes to the resource they are used on
+/// (AshCloak's own column is modelled where its block is read).
+const EXTENSIONS_WITHOUT_ATTRIBUTES: &[&str] = &[
+    "AshGraphql.Resource",
+    "AshJsonApi.Resource",
+    "AshAdmin.Resource",
+    "AshOban",
+    "AshCloak",
+    "AshAi",
+    "AshRateLimiter",
+    "AshTypescript.Resource",
+    "AshSlug",
+];
+
+/// Extensions whose transformer adds a fixed set of attributes unless the
+/// resource declares them itself.
+const EXTENSION_ATTRIBUTES: &[(&str, &[&str])] = &[(
+    "AshAuthentication.TokenResource",
+    &[
+        "jti",
+        "subject",
+        "expires_at",
+        "purpose",
+        "extra_data",
+        "created_at",
+        "updated_at",
+    ],
+)];
+
+/// What `r`'s extensions may add to its table beyond what its source shows.
+pub fn unseen_columns(r: &ResourceFacts) -> UnseenColumns {
+    let mut known = BTreeSet::new();
+    for extension in &r.extensions {
+        if EXTENSIONS_WITHOUT_ATTRIBUTES.contains(&extension.as_str()) {
+            continue;
+        }
+        match EXTENSION_ATTRIBUTES
+            .iter()
+            .find(|(module, _)| module == extension)
+        {
+            Some((_, columns)) => known.extend(columns.iter().copied()),
+            None => return UnseenColumns::Unknown,
+        }
+    }
+    if known.is_empty() {
+        UnseenColumns::None
+    } else {
+        UnseenColumns::Known(known)
+    }
+}
+
+/// The extension that makes AshPaperTrail keep a `<table>_versions` table
+/// through a resource it generates.
+pub const PAPER_TRAIL_EXTENSION: &str = "AshPaperTrail.Resource";
 
 fn collect_repos(ws: &Workspace) -> Vec<RepoInfo> {
     let mut configs: BTreeMap<String, RepoMigrationConfig> = BTreeMap::new();
@@ -167,6 +293,12 @@ fn collect_repos(ws: &Workspace) -> Vec<RepoInfo> {
             }
             if let Some(p) = &c.migration_default_prefix {
                 entry.default_prefix = Some(p.clone());
+            }
+            if let Some(column) = &c.migration_foreign_key_column {
+                entry.foreign_key_column = Some(column.clone());
+            }
+            if let Some(ty) = &c.migration_foreign_key_type {
+                entry.foreign_key_type = Some(ty.clone());
             }
             if let Some(p) = &c.priv_dir {
                 priv_dirs.insert(c.repo.clone(), p.trim_end_matches('/').to_string());
@@ -198,6 +330,7 @@ fn collect_repos(ws: &Workspace) -> Vec<RepoInfo> {
                 file: f.rel.clone(),
                 repo_dir,
                 config: configs.get(&r.module).cloned().unwrap_or_default(),
+                postgres: r.postgres,
             });
         }
     }
@@ -227,7 +360,7 @@ fn link(r: &mut LinkedResource, models: &[RepoModel]) {
         return;
     };
     let candidates: Vec<usize> = {
-        let by_repo: Vec<usize> = match &r.facts.repo {
+        let mut by_repo: Vec<usize> = match &r.facts.repo {
             Some(repo) => models
                 .iter()
                 .enumerate()
@@ -236,6 +369,12 @@ fn link(r: &mut LinkedResource, models: &[RepoModel]) {
                 .collect(),
             None => Vec::new(),
         };
+        // Projects side by side in one workspace may share a repo module
+        // name; the resource's own project wins when it has that repo's
+        // migrations (an umbrella app may use another app's repo).
+        if by_repo.iter().any(|&i| models[i].root == r.root) {
+            by_repo.retain(|&i| models[i].root == r.root);
+        }
         if !by_repo.is_empty() {
             by_repo
         } else {

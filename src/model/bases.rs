@@ -283,6 +283,16 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
     identity_index_names.extend(own.identity_index_names);
     let mut unresolved = inherited.unresolved;
     unresolved.extend(own.unresolved);
+    let mut skip_unique_indexes = inherited.skip_unique_indexes;
+    skip_unique_indexes.extend(own.skip_unique_indexes);
+    let mut ignored_references = inherited.ignored_references;
+    ignored_references.extend(own.ignored_references);
+    let mut extensions = inherited.extensions;
+    for e in own.extensions {
+        if !extensions.contains(&e) {
+            extensions.push(e);
+        }
+    }
 
     ResourceFacts {
         module: own.module,
@@ -294,6 +304,11 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
         repo: own.repo.or(inherited.repo),
         migrate: own.migrate && inherited.migrate,
         multitenancy: own.multitenancy.or(inherited.multitenancy),
+        multitenancy_attribute: own
+            .multitenancy_attribute
+            .or(inherited.multitenancy_attribute),
+        skip_unique_indexes,
+        ignored_references,
         postgres_span: own.postgres_span,
         attributes,
         identities,
@@ -301,6 +316,7 @@ fn merge(inherited: ResourceFacts, own: ResourceFacts, primary_key_off: bool) ->
         custom_indexes,
         check_constraints,
         identity_index_names,
+        extensions,
         base: own.base,
         unresolved,
     }

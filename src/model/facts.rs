@@ -43,12 +43,29 @@ pub type PgType = Option<String>;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ForeignKeyDef {
     pub table: TableName,
-    /// Referenced columns (`[id]` by default).
+    /// Referenced columns (`[id]` by default); for Ecto's `references/2` the
+    /// `column:` only, the rest of a composite key is in `with`.
     pub columns: Vec<String>,
-    /// Constraint name; `None` means Ecto's default `<table>_<column>_fkey`.
+    /// `references(…, with: [local: :remote])`: the further (local, referenced)
+    /// column pairs of a composite key; the constraint is on
+    /// `(column, locals…)` → `(columns, remotes…)`.
+    pub with: Vec<(String, String)>,
+    /// Constraint name; `None` means Ecto's default `<table>_<column>_fkey`
+    /// (named after the first column only, `with:` columns left out).
     pub name: Option<String>,
+    /// As written: Ecto's atom (`delete_all`, `nilify(a, b)`) or the SQL words
+    /// (`cascade`, `set null`); the fold turns both into Postgres's words.
     pub on_delete: Option<String>,
     pub on_update: Option<String>,
+    /// The key column's type was written (`references(…, type: …)`, or the
+    /// SQL column type). `false` means Ecto's default (`:bigserial` → bigint),
+    /// which the repo's `migration_primary_key`/`migration_foreign_key`
+    /// `type:` replaces when the model is folded.
+    pub explicit_type: bool,
+    /// The referenced column was written (`column:`, or a SQL column list).
+    /// `false` means Ecto's default `id`, which the repo's
+    /// `migration_foreign_key` `column:` replaces when the model is folded.
+    pub explicit_column: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -159,6 +176,9 @@ pub enum OpKind {
         /// `Some(None)` drops the default.
         default: Option<Option<String>>,
         references: Option<ForeignKeyDef>,
+        /// The foreign key ecto_sql drops first because `from:` was a
+        /// `references(…)`: its `name:` or `<table>_<column>_fkey`.
+        drop_foreign_key: Option<String>,
     },
     RenameColumn {
         table: TableName,
@@ -168,6 +188,15 @@ pub enum OpKind {
     CreateIndex {
         index: IndexDef,
         if_not_exists: bool,
+    },
+    /// Ecto's `rename index(…), to: :b` / raw `ALTER INDEX [IF EXISTS] a RENAME TO b`.
+    /// Index names are unique per schema, so the table is not needed.
+    RenameIndex {
+        /// Schema of the index, when given.
+        schema: Option<String>,
+        from: String,
+        to: String,
+        if_exists: bool,
     },
     DropIndex {
         /// Ecto's `drop index(:t, [...])` knows the table; raw `DROP INDEX` may not.
@@ -189,6 +218,13 @@ pub enum OpKind {
         table: TableName,
         name: String,
         if_exists: bool,
+    },
+    /// Raw `ALTER TABLE t RENAME CONSTRAINT a TO b` (checks, foreign keys,
+    /// unique and primary key constraints, whose index is renamed with them).
+    RenameConstraint {
+        table: TableName,
+        from: String,
+        to: String,
     },
     /// Other DDL in raw SQL that we only judge for idempotency
     /// (`CREATE EXTENSION`, `CREATE TYPE`, `CREATE FUNCTION`, `CREATE SCHEMA`,
@@ -305,6 +341,9 @@ pub struct IdentityFacts {
     pub name: String,
     pub span: Span,
     pub keys: Vec<String>,
+    /// `all_tenants? true`: the unique index does not lead with the
+    /// multitenancy attribute.
+    pub all_tenants: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -394,6 +433,14 @@ pub struct ResourceFacts {
     /// `migrate? false`.
     pub migrate: bool,
     pub multitenancy: Option<Multitenancy>,
+    /// `multitenancy do attribute :org_id end`: the tenant column that
+    /// AshPostgres puts first in identity indexes (strategy `:attribute`).
+    pub multitenancy_attribute: Option<String>,
+    /// `skip_unique_indexes [:identity]`: identities codegen makes no index for.
+    pub skip_unique_indexes: Vec<String>,
+    /// `references do reference :rel, ignore?: true end`: relationships
+    /// whose foreign key is deliberately left out.
+    pub ignored_references: Vec<String>,
     /// The `postgres do … end` block (or `schema "t" do … end`), for hover
     /// and code actions.
     pub postgres_span: Option<Span>,
@@ -404,6 +451,9 @@ pub struct ResourceFacts {
     pub check_constraints: Vec<CheckConstraintFacts>,
     /// `identity_index_names [name: "idx"]`.
     pub identity_index_names: BTreeMap<String, String>,
+    /// Ash `extensions: [...]` (alias-expanded), which may add attributes the
+    /// source does not show. `"?"` stands for a list that is not a literal.
+    pub extensions: Vec<String>,
     /// `use MyApp.Base, table: "x"`: resolved against the base in `model/`.
     pub base: Option<BaseUse>,
     pub unresolved: Vec<Unresolved>,
@@ -451,6 +501,9 @@ pub struct RepoFacts {
     pub module: String,
     pub span: Span,
     pub otp_app: Option<String>,
+    /// False for a repo with another adapter (MySQL, SQLite, ClickHouse…):
+    /// its migrations are not Postgres DDL and are not modelled.
+    pub postgres: bool,
 }
 
 /// `config :app, MyApp.Repo, priv: "priv/x", migration_primary_key: …` in config/*.exs.
@@ -464,6 +517,28 @@ pub struct RepoConfigFacts {
     /// `migration_primary_key: false`.
     pub no_migration_primary_key: bool,
     pub migration_default_prefix: Option<String>,
+    /// `migration_foreign_key: [column: :uuid, type: :binary_id]`: the
+    /// default referenced column and pg type of `references/2`.
+    pub migration_foreign_key_column: Option<String>,
+    pub migration_foreign_key_type: Option<String>,
+}
+
+/// How a type module stores its values, as far as its source says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TypeStorage {
+    /// An Ash type as written: `:string` for `use Ash.Type.Enum`, `:map` for
+    /// an embedded resource or typed struct, a NewType's `subtype_of:`.
+    Ash(String),
+    /// The Ecto type a custom `use Ash.Type` returns from `storage_type/1`.
+    Ecto(String),
+}
+
+/// A module defining an attribute type whose storage the source tells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypeModuleFacts {
+    pub module: String,
+    pub module_span: Span,
+    pub storage: TypeStorage,
 }
 
 /// Everything one non-migration Elixir file says that we model.
@@ -471,6 +546,8 @@ pub struct RepoConfigFacts {
 pub struct ElixirFacts {
     pub resources: Vec<ResourceFacts>,
     pub templates: Vec<ResourceTemplate>,
+    /// Enum, NewType, embedded-resource and custom type modules.
+    pub types: Vec<TypeModuleFacts>,
     pub repos: Vec<RepoFacts>,
     pub repo_configs: Vec<RepoConfigFacts>,
     pub unresolved: Vec<Unresolved>,

@@ -153,6 +153,17 @@ pub fn ash_family(written: &str) -> Option<TypeFamily> {
         }
         "duration" | "Duration" => TypeFamily::Interval,
         "integer_primary_key" => TypeFamily::Integer,
+        "module" | "Module" => TypeFamily::Text,
+        // AshPostgres's own types, stored as the Postgres type they name.
+        "timestamptz"
+        | "timestamptz_usec"
+        | "AshPostgres.Timestamptz"
+        | "AshPostgres.TimestamptzUsec" => TypeFamily::Timestamp,
+        "ltree" | "AshPostgres.Ltree" => TypeFamily::Other("ltree".into()),
+        "tsvector" | "AshPostgres.Tsvector" => TypeFamily::Other("tsvector".into()),
+        "vector" | "Vector" => TypeFamily::Other("vector".into()),
+        // AshMoney's composite type (from ex_money_sql).
+        "money" | "AshMoney.Types.Money" => TypeFamily::Other("money_with_currency".into()),
         _ => return None,
     };
     Some(family)
@@ -190,7 +201,7 @@ pub fn ecto_family(written: &str) -> Option<TypeFamily> {
 }
 
 /// `{:array, :string}` → `:string`.
-fn array_inner(t: &str) -> Option<&str> {
+pub fn array_inner(t: &str) -> Option<&str> {
     let inner = t.strip_prefix('{')?.strip_suffix('}')?.trim();
     let rest = inner
         .strip_prefix(":array")?
@@ -241,6 +252,13 @@ mod tests {
             Some(TypeFamily::Array(Box::new(TypeFamily::Text)))
         );
         assert_eq!(ash_family("MyApp.Types.Status"), None);
+        assert_eq!(ash_family(":timestamptz"), Some(TypeFamily::Timestamp));
+        assert_eq!(
+            ash_family("AshPostgres.Ltree"),
+            Some(TypeFamily::Other("ltree".into()))
+        );
+        assert_eq!(ash_family(":money"), Some(pg_family("money_with_currency")));
+        assert_eq!(ash_family(":vector"), Some(pg_family("vector(1536)")));
         assert_eq!(ecto_family(":binary_id"), Some(TypeFamily::Uuid));
         assert_eq!(ecto_family("{:map, :string}"), Some(TypeFamily::Json));
     }

@@ -1,10 +1,13 @@
 //! The indexed workspace: project roots (every `mix.exs`), which files matter
-//! (migrations, resources, schemas, repos, config, snapshots) and the facts of
-//! each. Reading and parsing happen here, in parallel; the trees are dropped
-//! as soon as the facts are out.
+//! (migrations, resources, schemas, repos, config, snapshots, `.gitignore`
+//! files) and the facts of each, and the git repositories the roots sit in.
+//! Reading and parsing happen here, in parallel; the trees are dropped as
+//! soon as the facts are out.
 
 use crate::model::config::Config;
 use crate::model::facts::{ElixirFacts, MigrationFacts, Span, Suppression};
+use crate::model::gitignore::{self, GitRepo};
+use crate::model::snapshots::{self, SnapshotFacts};
 use crate::syntax;
 use crate::text::LineIndex;
 use rayon::prelude::*;
@@ -35,6 +38,8 @@ pub enum FileRole {
     Elixir { root: String },
     /// `priv/resource_snapshots/**/*.json`.
     Snapshot { root: String },
+    /// A `.gitignore` file; `root` is the project root it sits in, or `""`.
+    GitIgnore { root: String },
 }
 
 impl FileRole {
@@ -42,7 +47,8 @@ impl FileRole {
         match self {
             FileRole::Migration { root, .. }
             | FileRole::Elixir { root }
-            | FileRole::Snapshot { root } => root,
+            | FileRole::Snapshot { root }
+            | FileRole::GitIgnore { root } => root,
         }
     }
 }
@@ -51,7 +57,8 @@ impl FileRole {
 pub enum FileFacts {
     Migration(MigrationFacts),
     Elixir(ElixirFacts),
-    /// Snapshots and unreadable files.
+    Snapshot(SnapshotFacts),
+    /// `.gitignore` files and unreadable files.
     None,
 }
 
@@ -98,8 +105,16 @@ impl SourceFile {
             syntax_errors: Vec::new(),
             problem: None,
         };
-        if matches!(file.role, FileRole::Snapshot { .. }) {
-            return (file, None);
+        match file.role {
+            FileRole::Snapshot { .. } => {
+                match snapshots::parse(&file.rel, &file.text) {
+                    Ok(facts) => file.facts = FileFacts::Snapshot(facts),
+                    Err(problem) => file.problem = Some(problem),
+                }
+                return (file, None);
+            }
+            FileRole::GitIgnore { .. } => return (file, None),
+            _ => {}
         }
         let Some(tree) = syntax::elixir::parse_incremental(&file.text, old) else {
             file.problem = Some("the Elixir parser gave up on this file".into());
@@ -173,6 +188,13 @@ impl SourceFile {
         }
     }
 
+    pub fn snapshot(&self) -> Option<&SnapshotFacts> {
+        match &self.facts {
+            FileFacts::Snapshot(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Whether `code` is silenced on the line of byte `offset`.
     pub fn is_suppressed(&self, code: &str, offset: usize) -> bool {
         let line = self.lines.line_of(offset);
@@ -193,6 +215,8 @@ pub struct Workspace {
     pub files: BTreeMap<String, SourceFile>,
     /// Elixir files seen but not indexed because nothing in them can matter.
     pub skipped_files: usize,
+    /// The git repositories the project roots sit in (none outside git).
+    pub git: Vec<GitRepo>,
 }
 
 #[derive(Debug)]
@@ -215,6 +239,7 @@ impl std::fmt::Display for LoadError {
 impl Workspace {
     /// Walk `path`, find project roots and index every file that matters.
     pub fn load(path: &Path) -> Result<Workspace, LoadError> {
+        check_folder(path)?;
         let config = Config::load(path)
             .map_err(LoadError::Config)?
             .unwrap_or_default();
@@ -229,10 +254,7 @@ impl Workspace {
         config: Config,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Workspace, LoadError> {
-        let meta = std::fs::metadata(path).map_err(|_| LoadError::NotFound(path.to_path_buf()))?;
-        if !meta.is_dir() {
-            return Err(LoadError::NotADirectory(path.to_path_buf()));
-        }
+        check_folder(path)?;
         let mut ws = Workspace {
             root: path.to_path_buf(),
             config,
@@ -240,6 +262,7 @@ impl Workspace {
         };
         let all = walk(path, &ws.config.exclude);
         ws.roots = find_roots(&all);
+        ws.git = gitignore::discover(&ws.root, &ws.roots);
         let candidates: Vec<(String, FileRole)> = all
             .iter()
             .filter_map(|rel| ws.classify(rel).map(|role| (rel.clone(), role)))
@@ -284,7 +307,9 @@ impl Workspace {
     }
 
     /// Index files given as text (fixtures, editor buffers), as if they were
-    /// on disk under `root`. A `.ecto-ash-lsp.toml` among them is the config.
+    /// on disk under `root`. A `.ecto-ash-lsp.toml` among them is the config;
+    /// files under a `.git/` folder make that folder's parent a git
+    /// repository (`.git/info/exclude` is read).
     pub fn from_memory(root: &Path, files: Vec<(String, String)>) -> Result<Workspace, LoadError> {
         let config = match files
             .iter()
@@ -301,6 +326,7 @@ impl Workspace {
         let mut rels: Vec<String> = files.iter().map(|(rel, _)| rel.clone()).collect();
         rels.sort();
         ws.roots = find_roots(&rels);
+        ws.git = gitignore::from_files(&files);
         for (rel, text) in files {
             let Some(role) = ws.classify(&rel) else {
                 continue;
@@ -341,6 +367,15 @@ impl Workspace {
     }
 }
 
+/// PATH must be an existing folder.
+fn check_folder(path: &Path) -> Result<(), LoadError> {
+    let meta = std::fs::metadata(path).map_err(|_| LoadError::NotFound(path.to_path_buf()))?;
+    if !meta.is_dir() {
+        return Err(LoadError::NotADirectory(path.to_path_buf()));
+    }
+    Ok(())
+}
+
 /// Every file below `root` (relative, `/`-separated), skipping dependency,
 /// build and hidden folders and the configured excludes. Symlinks are not
 /// followed, so a link loop cannot hang the walk.
@@ -376,7 +411,11 @@ pub fn walk(root: &Path, exclude: &[String]) -> Vec<String> {
             };
             if entry.file_type().is_some_and(|t| t.is_file()) {
                 let name = entry.file_name().to_string_lossy();
-                if name.ends_with(".ex") || name.ends_with(".exs") || name.ends_with(".json") {
+                if name.ends_with(".ex")
+                    || name.ends_with(".exs")
+                    || name.ends_with(".json")
+                    || name == ".gitignore"
+                {
                     if let Ok(rel) = entry.path().strip_prefix(root) {
                         let rel = rel
                             .components()
@@ -425,6 +464,10 @@ pub fn owning_root<'r>(roots: &'r [String], rel: &str) -> Option<&'r str> {
 }
 
 pub fn classify(roots: &[String], rel: &str) -> Option<FileRole> {
+    if rel == ".gitignore" || rel.ends_with("/.gitignore") {
+        let root = owning_root(roots, rel).unwrap_or("").to_string();
+        return Some(FileRole::GitIgnore { root });
+    }
     let root = owning_root(roots, rel)?.to_string();
     let inner = if root.is_empty() {
         rel
@@ -467,6 +510,9 @@ fn elixir_file_matters(rel: &str, bytes: &[u8]) -> bool {
     }
     const NEEDLES: &[&[u8]] = &[
         b"Ash.Resource",
+        // Enum, NewType and custom type modules tell attribute storage.
+        b"use Ash.Type",
+        b"Ash.TypedStruct",
         b"Ecto.Schema",
         b"Ecto.Repo",
         b"AshPostgres.Repo",
@@ -556,5 +602,43 @@ mod tests {
             Some(FileRole::Snapshot { .. })
         ));
         assert_eq!(classify(&roots, "lib/a.json"), None);
+        assert_eq!(
+            classify(&roots, "apps/core/.gitignore"),
+            Some(FileRole::GitIgnore {
+                root: "apps/core".into()
+            })
+        );
+        assert_eq!(
+            classify(&["apps/core".to_string()], ".gitignore"),
+            Some(FileRole::GitIgnore {
+                root: String::new()
+            })
+        );
+    }
+
+    #[test]
+    fn snapshot_files_carry_their_facts_or_their_problem() {
+        let role = FileRole::Snapshot {
+            root: String::new(),
+        };
+        let rel = "priv/resource_snapshots/repo/users/20240101000000.json";
+        let ok = SourceFile::from_text(
+            rel.into(),
+            role.clone(),
+            Arc::from(r#"{"table": "users", "attributes": []}"#),
+        );
+        assert!(matches!(ok.snapshot(), Some(SnapshotFacts::Table(_))));
+        assert_eq!(ok.problem, None);
+        let bad = SourceFile::from_bytes(rel.into(), role.clone(), b"{\"table\": ".to_vec());
+        assert!(bad.snapshot().is_none());
+        assert!(bad
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with("malformed snapshot JSON")));
+        let binary = SourceFile::from_bytes(rel.into(), role, vec![0x7b, 0, 0xff]);
+        assert_eq!(
+            binary.problem.as_deref(),
+            Some("binary file (contains NUL bytes); not indexed")
+        );
     }
 }

@@ -307,14 +307,29 @@ pub fn attribute_definition(
 
 /// Evaluate a literal expression. Anything not statically known is `Unknown`.
 pub fn eval(node: Node, src: &str, attrs: &ModuleAttributes) -> Value {
+    eval_with(node, src, attrs, &|_| None)
+}
+
+/// A caller's own knowledge for [`eval_with`]: the value of a node it can
+/// read (a local variable, say), or `None` to let the evaluator go on.
+pub type Lookup<'a> = dyn Fn(Node) -> Option<Value> + 'a;
+
+/// [`eval`], asking `lookup` first at every node, nested ones included, so a
+/// caller that knows more (local variables bound to literals) extends the
+/// evaluator instead of copying it.
+pub fn eval_with(node: Node, src: &str, attrs: &ModuleAttributes, lookup: &Lookup) -> Value {
+    if let Some(known) = lookup(node) {
+        return known;
+    }
+    let eval = |n: Node| eval_with(n, src, attrs, lookup);
     match node.kind() {
         "atom" | "quoted_atom" => atom_name(node, src)
             .map(Value::Atom)
             .unwrap_or(Value::Unknown),
-        "string" | "charlist" => eval_string(node, src, attrs)
+        "string" | "charlist" => eval_string_with(node, src, attrs, lookup)
             .map(Value::Str)
             .unwrap_or(Value::Unknown),
-        "sigil" => eval_sigil(node, src, attrs).unwrap_or(Value::Unknown),
+        "sigil" => eval_sigil(node, src, attrs, lookup).unwrap_or(Value::Unknown),
         "integer" => text(node, src)
             .replace('_', "")
             .parse()
@@ -339,7 +354,7 @@ pub fn eval(node: Node, src: &str, attrs: &ModuleAttributes) -> Value {
                     "keywords" => {
                         let pairs = keyword_pairs(child, src)
                             .into_iter()
-                            .map(|(k, v)| (k, eval(v, src, attrs)))
+                            .map(|(k, v)| (k, eval(v)))
                             .collect::<Vec<_>>();
                         if items.is_empty() {
                             return Value::Keyword(pairs);
@@ -348,7 +363,7 @@ pub fn eval(node: Node, src: &str, attrs: &ModuleAttributes) -> Value {
                             items.push(Value::Tuple(vec![Value::Atom(k), v]));
                         }
                     }
-                    _ => items.push(eval(child, src, attrs)),
+                    _ => items.push(eval(child)),
                 }
             }
             Value::List(items)
@@ -358,7 +373,7 @@ pub fn eval(node: Node, src: &str, attrs: &ModuleAttributes) -> Value {
             let items = node
                 .named_children(&mut cursor)
                 .filter(|c| c.kind() != "comment")
-                .map(|c| eval(c, src, attrs))
+                .map(&eval)
                 .collect();
             Value::Tuple(items)
         }
@@ -372,7 +387,7 @@ pub fn eval(node: Node, src: &str, attrs: &ModuleAttributes) -> Value {
             }
             if let Some(operand) = node.child_by_field_name("operand") {
                 if t.starts_with('-') {
-                    return match eval(operand, src, attrs) {
+                    return match eval(operand) {
                         Value::Int(i) => Value::Int(-i),
                         Value::Float(f) => Value::Float(-f),
                         _ => Value::Unknown,
@@ -384,7 +399,7 @@ pub fn eval(node: Node, src: &str, attrs: &ModuleAttributes) -> Value {
         "call" => {
             if call_name(node, src) == Some("fragment") {
                 if let [arg] = positional_args(node).as_slice() {
-                    if let Value::Str(s) = eval(*arg, src, attrs) {
+                    if let Value::Str(s) = eval(*arg) {
                         return Value::Fragment(s);
                     }
                 }
@@ -399,7 +414,20 @@ pub fn eval(node: Node, src: &str, attrs: &ModuleAttributes) -> Value {
                 .filter(|c| c.kind() != "comment")
                 .collect();
             match kids.as_slice() {
-                [one] => eval(*one, src, attrs),
+                [one] => eval(*one),
+                _ => Value::Unknown,
+            }
+        }
+        "binary_operator" => {
+            let (Some(l), Some(op), Some(r)) = (
+                node.child_by_field_name("left"),
+                node.child_by_field_name("operator"),
+                node.child_by_field_name("right"),
+            ) else {
+                return Value::Unknown;
+            };
+            match (text(op, src), eval(l), eval(r)) {
+                ("<>", Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
                 _ => Value::Unknown,
             }
         }
@@ -411,6 +439,16 @@ pub fn eval(node: Node, src: &str, attrs: &ModuleAttributes) -> Value {
 /// and `#{@attr}` interpolations filled in. `None` if an interpolation is not
 /// a resolvable literal.
 pub fn eval_string(node: Node, src: &str, attrs: &ModuleAttributes) -> Option<String> {
+    eval_string_with(node, src, attrs, &|_| None)
+}
+
+/// [`eval_string`] with a caller's [`Lookup`] for the interpolations.
+pub fn eval_string_with(
+    node: Node,
+    src: &str,
+    attrs: &ModuleAttributes,
+    lookup: &Lookup,
+) -> Option<String> {
     let mut out = String::new();
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
@@ -423,7 +461,7 @@ pub fn eval_string(node: Node, src: &str, attrs: &ModuleAttributes) -> Option<St
                 let [expr] = inner.as_slice() else {
                     return None;
                 };
-                match eval(*expr, src, attrs) {
+                match eval_with(*expr, src, attrs, lookup) {
                     Value::Str(s) | Value::Atom(s) => out.push_str(&s),
                     Value::Int(i) => out.push_str(&i.to_string()),
                     Value::Alias(a) => out.push_str(&a),
@@ -445,7 +483,7 @@ pub fn has_interpolation(node: Node) -> bool {
     found
 }
 
-fn eval_sigil(node: Node, src: &str, attrs: &ModuleAttributes) -> Option<Value> {
+fn eval_sigil(node: Node, src: &str, attrs: &ModuleAttributes, lookup: &Lookup) -> Option<Value> {
     let name_node = node.child_by_field_name("name").or_else(|| {
         let mut cursor = node.walk();
         let found = node
@@ -465,11 +503,11 @@ fn eval_sigil(node: Node, src: &str, attrs: &ModuleAttributes) -> Option<Value> 
                     .collect();
                 Some(Value::Str(raw))
             } else {
-                eval_string(node, src, attrs).map(Value::Str)
+                eval_string_with(node, src, attrs, lookup).map(Value::Str)
             }
         }
         "w" | "W" => {
-            let words = eval_string(node, src, attrs)?;
+            let words = eval_string_with(node, src, attrs, lookup)?;
             let atoms = {
                 let mut cursor = node.walk();
                 let mods = node
@@ -688,6 +726,35 @@ mod tests {
         assert_eq!(attrs.get("prefix"), Some(&Value::Str("platform".into())));
         assert_eq!(attrs.get("table"), Some(&Value::Str("t_platform".into())));
         assert_eq!(attrs.get("n"), Some(&Value::Int(3)));
+    }
+
+    #[test]
+    fn concatenation_and_a_callers_lookup() {
+        let src = "defmodule M do\n  @p \"plat\" <> \"form\"\n  @q [name, \"#{name}_x\"]\nend\n";
+        let tree = parse(src).expect("parse");
+        let mods = modules(&tree, src);
+        let attrs = ModuleAttributes::collect(&mods[0].body, src);
+        assert_eq!(attrs.get("p"), Some(&Value::Str("platform".into())));
+        // Without a lookup a variable is unknown; with one it resolves, nested too.
+        assert_eq!(
+            attrs.get("q"),
+            Some(&Value::List(vec![Value::Unknown, Value::Unknown]))
+        );
+        let Some(stmt) = mods[0].body.get(1) else {
+            panic!("two statements")
+        };
+        let Some(operand) = stmt.child_by_field_name("operand") else {
+            panic!("an attribute")
+        };
+        let list = positional_args(operand)[0];
+        let lookup = |n: Node| (text(n, src) == "name").then(|| Value::Str("events".into()));
+        assert_eq!(
+            eval_with(list, src, &attrs, &lookup),
+            Value::List(vec![
+                Value::Str("events".into()),
+                Value::Str("events_x".into())
+            ])
+        );
     }
 
     #[test]

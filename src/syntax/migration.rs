@@ -440,6 +440,8 @@ impl<'s, 't> Extractor<'s, 't> {
         let Some(name) = call_name(node, self.src) else {
             return;
         };
+        // `Ecto.Migration.execute(…)` written out in full is the same DSL.
+        let name = name.strip_prefix("Ecto.Migration.").unwrap_or(name);
         let verb = node
             .child_by_field_name("target")
             .map(|t| t.byte_range())
@@ -469,15 +471,44 @@ impl<'s, 't> Extractor<'s, 't> {
             "Enum.each" | "Enum.map" => self.walk_each(node, None, ctx),
             "flush" => {}
             _ if name.ends_with(".query") || name.ends_with(".query!") => {
-                self.unresolved(node, format!("SQL run through `{name}` is not read"))
+                self.query(node, name, verb, ctx)
             }
             _ if !name.contains('.') && self.functions.iter().any(|f| f.name == name) => {
                 let name = name.to_string();
                 let args = self.call_arguments(node, &ctx.scope);
                 self.follow(&name, args, node, ctx);
             }
-            _ => {}
+            _ => self.foreign_call(node, name, ctx),
         }
+    }
+
+    /// A call to a function this file does not define: another module's
+    /// (`Oban.Migrations.up()`, `StatusEnum.create_type()`) or an imported
+    /// one (`create_hypertable(:events, :at)`). When its name says it changes
+    /// the schema, what it does is unknown: say so once, at the call. Data
+    /// work (`Repo.update_all`, changesets, logging) changes no table.
+    fn foreign_call(&mut self, node: Node<'t>, name: &str, ctx: &Ctx) {
+        // The model folds `change`/`up`; a rollback's library call adds nothing.
+        if ctx.direction == Direction::Down {
+            return;
+        }
+        let (module, function) = match name.rsplit_once('.') {
+            Some((module, function)) => (Some(module), function),
+            None => (None, name),
+        };
+        if module.is_some_and(changes_no_schema) || !changes_schema(module, function) {
+            return;
+        }
+        let call = self.snippet(&node.byte_range());
+        let message = match module {
+            Some(_) => format!(
+                "`{call}` runs schema changes in another module, which is not read; what it creates is not in the model"
+            ),
+            None => format!(
+                "`{call}` is not an Ecto.Migration function: it comes from an imported module, which is not read; what it changes is not in the model"
+            ),
+        };
+        self.unresolved(node, message);
     }
 
     fn walk_operator(&mut self, node: Node<'t>, ctx: &mut Ctx) {
@@ -836,84 +867,26 @@ impl<'s, 't> Extractor<'s, 't> {
     /// A literal value, reading local variables as well as what
     /// [`elixir::eval`] knows (literals, module attributes).
     fn value(&self, node: Node<'t>, scope: &Scope) -> Value {
-        match node.kind() {
-            "identifier" => scope
-                .get(text(node, self.src))
-                .map(|b| b.value.clone())
-                .unwrap_or(Value::Unknown),
-            "string" => self
-                .string_value(node, scope)
-                .map_or(Value::Unknown, Value::Str),
-            "sigil" if sigil_name(node, self.src) == Some("s") => self
-                .string_value(node, scope)
-                .map_or(Value::Unknown, Value::Str),
-            "list" => {
-                let mut cursor = node.walk();
-                let mut items = Vec::new();
-                for child in node.named_children(&mut cursor) {
-                    match child.kind() {
-                        "comment" => {}
-                        "keywords" => {
-                            let pairs: Vec<(String, Value)> =
-                                elixir::keyword_pairs(child, self.src)
-                                    .into_iter()
-                                    .map(|(k, v)| (k, self.value(v, scope)))
-                                    .collect();
-                            if items.is_empty() {
-                                return Value::Keyword(pairs);
-                            }
-                            for (k, v) in pairs {
-                                items.push(Value::Tuple(vec![Value::Atom(k), v]));
-                            }
-                        }
-                        _ => items.push(self.value(child, scope)),
-                    }
-                }
-                Value::List(items)
-            }
-            "tuple" => {
-                let mut cursor = node.walk();
-                let items = node
-                    .named_children(&mut cursor)
-                    .filter(|c| c.kind() != "comment")
-                    .map(|c| self.value(c, scope))
-                    .collect();
-                Value::Tuple(items)
-            }
-            "block" => {
-                let mut cursor = node.walk();
-                let kids: Vec<Node<'t>> = node
-                    .named_children(&mut cursor)
-                    .filter(|c| c.kind() != "comment")
-                    .collect();
-                match kids.as_slice() {
-                    [one] => self.value(*one, scope),
-                    _ => Value::Unknown,
-                }
-            }
-            "call" if call_name(node, self.src) == Some("fragment") => {
-                match positional_args(node).as_slice() {
-                    [arg] => match self.value(*arg, scope) {
-                        Value::Str(s) => Value::Fragment(s),
-                        _ => Value::Unknown,
-                    },
-                    _ => Value::Unknown,
-                }
-            }
-            "binary_operator" if operator(node, self.src) == Some("<>") => {
-                let (Some(l), Some(r)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) else {
-                    return Value::Unknown;
-                };
-                match (self.value(l, scope), self.value(r, scope)) {
-                    (Value::Str(a), Value::Str(b)) => Value::Str(a + &b),
-                    _ => Value::Unknown,
-                }
-            }
-            _ => elixir::eval(node, self.src, &self.attrs),
-        }
+        let lookup = |n: Node| match n.kind() {
+            "identifier" => Some(
+                scope
+                    .get(text(n, self.src))
+                    .map(|b| b.value.clone())
+                    .unwrap_or(Value::Unknown),
+            ),
+            // Strings read interpolated variables and `@attr` definitions
+            // as they stand at that point of the module.
+            "string" => Some(
+                self.string_value(n, scope)
+                    .map_or(Value::Unknown, Value::Str),
+            ),
+            "sigil" if sigil_name(n, self.src) == Some("s") => Some(
+                self.string_value(n, scope)
+                    .map_or(Value::Unknown, Value::Str),
+            ),
+            _ => None,
+        };
+        elixir::eval_with(node, self.src, &self.attrs, &lookup)
     }
 
     /// A string's content with escapes decoded and interpolations filled in.
@@ -978,6 +951,118 @@ impl<'s, 't> Extractor<'s, 't> {
             flat
         }
     }
+}
+
+/// Modules whose functions read or write rows, log, or compute, but never
+/// change the schema (a repo's data functions, changesets, the standard
+/// library). `repo().query!` is read as SQL before this is asked.
+fn changes_no_schema(module: &str) -> bool {
+    const PLAIN: &[&str] = &[
+        "Application",
+        "Base",
+        "Code",
+        "Date",
+        "DateTime",
+        "Ecto.Changeset",
+        "Ecto.Multi",
+        "Ecto.Query",
+        "Enum",
+        "File",
+        "Integer",
+        "IO",
+        "Jason",
+        "Kernel",
+        "Keyword",
+        "List",
+        "Logger",
+        "Map",
+        "MapSet",
+        "Mix",
+        "NaiveDateTime",
+        "Path",
+        "Process",
+        "Stream",
+        "String",
+        "System",
+        "Task",
+        "Time",
+        "Tuple",
+        "URI",
+    ];
+    let last = module.rsplit('.').next().unwrap_or(module);
+    PLAIN.contains(&module)
+        || module.starts_with(':')
+        || module == "repo()"
+        || last.ends_with("Repo")
+}
+
+/// Whether a call changes the schema by its name: anything in a module
+/// named for migrations (`Oban.Migrations.up`, `MyApp.MigrationHelpers.…`),
+/// a migration entry point (`up`, `down`, `change`, `migrate`), or a DDL verb
+/// with a schema object (`create_type`, `add_compression_policy`,
+/// `drop_audit_trigger`). Data helpers (`create_user`, `add_default_plan`)
+/// do not.
+fn changes_schema(module: Option<&str>, function: &str) -> bool {
+    const ENTRY_POINTS: &[&str] = &["up", "down", "change", "migrate", "install", "uninstall"];
+    const VERBS: &[&str] = &[
+        "create",
+        "drop",
+        "alter",
+        "add",
+        "remove",
+        "rename",
+        "enable",
+        "disable",
+        "install",
+        "uninstall",
+        "attach",
+        "detach",
+        "setup",
+        "execute",
+        "refresh",
+    ];
+    const OBJECTS: &[&str] = &[
+        "table",
+        "tables",
+        "index",
+        "indexes",
+        "type",
+        "types",
+        "enum",
+        "enums",
+        "trigger",
+        "triggers",
+        "function",
+        "functions",
+        "view",
+        "views",
+        "extension",
+        "extensions",
+        "schema",
+        "schemas",
+        "column",
+        "columns",
+        "constraint",
+        "constraints",
+        "hypertable",
+        "policy",
+        "compression",
+        "partition",
+        "partitions",
+        "sequence",
+        "aggregate",
+        "publication",
+        "ddl",
+        "sql",
+    ];
+    if module.is_some_and(|m| m.split('.').any(|part| part.contains("Migration"))) {
+        return true;
+    }
+    if ENTRY_POINTS.contains(&function) {
+        return true;
+    }
+    let mut words = function.trim_end_matches(['!', '?']).split('_');
+    words.next().is_some_and(|verb| VERBS.contains(&verb)) && words.any(|w| OBJECTS.contains(&w))
 }
 
 /// `@name` read → `name`.

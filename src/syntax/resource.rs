@@ -13,6 +13,7 @@ mod ash;
 mod ecto;
 mod repo;
 mod template;
+mod types;
 
 use crate::model::facts::{BaseUse, ElixirFacts, ResourceFacts, ResourceKind, Span, Unresolved};
 use crate::syntax::elixir::{
@@ -58,6 +59,9 @@ fn read_module(
     if let Some(repo) = repo::read_repo(&mut reader, &uses) {
         facts.repos.push(repo);
     }
+    if let Some(t) = types::read(&reader, module, &uses) {
+        facts.types.push(t);
+    }
     let (found, template_unresolved) = template::read(src, module, &reader.aliases);
     facts.templates.extend(found);
     facts.unresolved.extend(template_unresolved);
@@ -87,13 +91,12 @@ fn read_module(
         let has_options = !keyword_args(b.call, src).is_empty();
         if has_options || ash::has_sections(&module.body, src) {
             let base = base_use_of(&reader, b);
-            Some(ash::read_resource(
-                &mut reader,
-                module,
-                &module.body,
-                None,
-                Some(base),
-            ))
+            let mut r = ash::read_resource(&mut reader, module, &module.body, None, Some(base));
+            // Bases usually pass `extensions:` on to `use Ash.Resource`.
+            if let Some(list) = option(&keyword_args(b.call, src), "extensions") {
+                r.extensions = ash::extensions(&reader, list);
+            }
+            Some(r)
         } else {
             None
         }
@@ -740,6 +743,9 @@ pub(super) fn empty_resource(module: &ModuleNode, kind: ResourceKind) -> Resourc
         repo: None,
         migrate: true,
         multitenancy: None,
+        multitenancy_attribute: None,
+        skip_unique_indexes: Vec::new(),
+        ignored_references: Vec::new(),
         postgres_span: None,
         attributes: Vec::new(),
         identities: Vec::new(),
@@ -747,6 +753,7 @@ pub(super) fn empty_resource(module: &ModuleNode, kind: ResourceKind) -> Resourc
         custom_indexes: Vec::new(),
         check_constraints: Vec::new(),
         identity_index_names: BTreeMap::new(),
+        extensions: Vec::new(),
         base: None,
         unresolved: Vec::new(),
     }

@@ -172,6 +172,8 @@ fn guarded(span: Span, mut kind: OpKind, guard: Guard) -> SqlStatement {
             | OpKind::RemoveColumn { .. }
             | OpKind::RenameTable { .. }
             | OpKind::RenameColumn { .. }
+            | OpKind::RenameIndex { .. }
+            | OpKind::RenameConstraint { .. }
     );
     let is_guarded = guard.absent || (guard.present && removes);
     if is_guarded {
@@ -379,9 +381,12 @@ SELECT add_continuous_aggregate_policy('platform.events_daily',
                                 span: at(sql, "platform.orgs", 0),
                             },
                             columns: vec!["id".into()],
+                            with: Vec::new(),
                             name: None,
                             on_delete: Some("cascade".into()),
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         }),
                         ..col(
                             "org_id",
@@ -447,7 +452,7 @@ SELECT add_continuous_aggregate_policy('platform.events_daily',
                 materialized: true,
                 if_not_exists: true,
                 or_replace: false,
-                columns: vec![],
+                columns: vec!["day".into(), "org_id".into(), "n".into()],
             },
             OpKind::OtherDdl {
                 what: "add continuous aggregate policy platform.events_daily".into(),

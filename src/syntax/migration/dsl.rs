@@ -255,8 +255,8 @@ impl<'s, 't> Extractor<'s, 't> {
             (Some("table"), Some(column)) => {
                 self.rename_column(node, object, *column, to, &ctx.scope)
             }
-            (Some("index" | "unique_index"), _) => {
-                Err(self.unresolved_at(node.byte_range(), "renaming an index is not modelled"))
+            (Some(kind @ ("index" | "unique_index")), None) => {
+                self.rename_index(node, object, kind == "unique_index", to, &ctx.scope)
             }
             _ => return,
         };
@@ -284,6 +284,28 @@ impl<'s, 't> Extractor<'s, 't> {
                 ..to
             },
             from,
+        })
+    }
+
+    /// `rename index(:t, [:c], name: :a), to: :b`: `ALTER INDEX a RENAME TO b`
+    /// in the index's schema.
+    fn rename_index(
+        &self,
+        node: Node<'t>,
+        object: Node<'t>,
+        unique: bool,
+        to: Option<Node<'t>>,
+        scope: &Scope,
+    ) -> Result<OpKind, Unresolved> {
+        let index = self.index_def(object, unique, scope)?;
+        let to =
+            to.ok_or_else(|| self.unresolved_at(node.byte_range(), "`rename` without `to:`"))?;
+        let to = self.literal_name(to, scope, "new index name")?;
+        Ok(OpKind::RenameIndex {
+            schema: index.table.schema,
+            from: index.name,
+            to,
+            if_exists: false,
         })
     }
 
@@ -407,6 +429,7 @@ impl<'s, 't> Extractor<'s, 't> {
             Some(DefaultSql::Null) => Some(None),
             Some(DefaultSql::Sql(sql)) => Some(Some(sql)),
         };
+        let drop_foreign_key = self.dropped_foreign_key(&opts, &table, &name, scope)?;
         Ok(OpKind::ModifyColumn {
             table,
             column: name,
@@ -416,7 +439,59 @@ impl<'s, 't> Extractor<'s, 't> {
             null: opts.bool("null"),
             default,
             references,
+            drop_foreign_key,
         })
+    }
+
+    /// The foreign key `modify … from: references(…)` (or `from:
+    /// {references(…), opts}`) drops before changing the column: ecto_sql
+    /// drops it by the old reference's name, whatever the new type is.
+    fn dropped_foreign_key(
+        &self,
+        opts: &Opts<'t>,
+        table: &TableName,
+        column: &str,
+        scope: &Scope,
+    ) -> Result<Option<String>, Unresolved> {
+        let Some(from) = opts.get("from") else {
+            return Ok(None);
+        };
+        let is_reference = |n: &Node<'t>| call_name(*n, self.src) == Some("references");
+        let reference = from.node.and_then(|node| {
+            if is_reference(&node) {
+                return Some(node);
+            }
+            if node.kind() != "tuple" {
+                return None;
+            }
+            let mut cursor = node.walk();
+            let first = node
+                .named_children(&mut cursor)
+                .find(|c| c.kind() != "comment");
+            first.filter(is_reference)
+        });
+        if let Some(reference) = reference {
+            let (fk, _) = self.references(reference, table, scope)?;
+            return Ok(Some(
+                fk.name
+                    .unwrap_or_else(|| format!("{}_{column}_fkey", table.name)),
+            ));
+        }
+        let unknown = match &from.value {
+            Value::Unknown => true,
+            Value::Tuple(items) => matches!(items.first(), None | Some(Value::Unknown)),
+            _ => false,
+        };
+        if unknown {
+            return Err(self.unresolved_at(
+                from.span.clone(),
+                format!(
+                    "the `from:` type `{}` is not a literal: whether it drops a foreign key is unknown",
+                    self.snippet(&from.span)
+                ),
+            ));
+        }
+        Ok(None)
     }
 
     /// `add :name, type, opts` → the column it defines.
@@ -493,16 +568,10 @@ impl<'s, 't> Extractor<'s, 't> {
             Some(_) => self.prefix(&opts)?,
             None => table.schema.clone(),
         };
-        let mut columns = vec![self
+        let column = self
             .name_option(&opts, "column")?
-            .unwrap_or_else(|| "id".into())];
-        if let Some(Value::Keyword(pairs)) = opts.value("with") {
-            columns.extend(
-                pairs
-                    .iter()
-                    .filter_map(|(_, v)| v.as_name().map(str::to_string)),
-            );
-        }
+            .unwrap_or_else(|| "id".into());
+        let with = self.reference_with(&opts)?;
         let ty = match opts.value("type") {
             None => Some(EctoType::atom("bigserial")),
             Some(v) => EctoType::from_value(v),
@@ -514,13 +583,41 @@ impl<'s, 't> Extractor<'s, 't> {
                     name,
                     span: target.byte_range(),
                 },
-                columns,
+                columns: vec![column],
+                with,
                 name: self.name_option(&opts, "name")?,
                 on_delete: referential_action(opts.value("on_delete")),
                 on_update: referential_action(opts.value("on_update")),
+                explicit_type: opts.get("type").is_some(),
+                explicit_column: opts.get("column").is_some(),
             },
             ty,
         ))
+    }
+
+    /// `with: [local: :remote, …]` of `references/2`: the further column
+    /// pairs of a composite foreign key.
+    fn reference_with(&self, opts: &Opts<'t>) -> Result<Vec<(String, String)>, Unresolved> {
+        let Some(o) = opts.get("with") else {
+            return Ok(Vec::new());
+        };
+        let pairs = match &o.value {
+            Value::Keyword(pairs) => pairs
+                .iter()
+                .map(|(local, remote)| Some((local.clone(), remote.as_name()?.to_string())))
+                .collect::<Option<Vec<_>>>(),
+            Value::List(items) if items.is_empty() => Some(Vec::new()),
+            _ => None,
+        };
+        pairs.ok_or_else(|| {
+            self.unresolved_at(
+                o.span.clone(),
+                format!(
+                    "the composite key columns `{}` are not a literal keyword list",
+                    self.snippet(&o.span)
+                ),
+            )
+        })
     }
 
     /// `timestamps(opts)` → `inserted_at` and `updated_at`.

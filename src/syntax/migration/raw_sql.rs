@@ -14,7 +14,15 @@ use tree_sitter::Node;
 pub(super) struct SqlText {
     pub(super) text: String,
     segments: Vec<Segment>,
+    /// Ranges of `text` standing in for values only known at run time
+    /// (`#{secret}`), each with why: statements touching one are read only
+    /// to learn that they change no schema.
+    opaque: Vec<(Span, String)>,
 }
+
+/// What stands for a run-time value in SQL text: an identifier, so the
+/// statement around it still tokenizes (inside quotes it is plain text).
+const OPAQUE_WORD: &str = "__elixir_value__";
 
 /// A run of SQL text. `exact` runs are copied byte for byte from the file;
 /// the others (escape sequences, interpolated values) map as a whole to the
@@ -51,8 +59,31 @@ impl SqlText {
         self.text.push_str(s);
     }
 
+    /// A stand-in for a value not known statically: a word that keeps the
+    /// statement around it readable, remembered as opaque.
+    fn push_opaque(&mut self, file: Span, reason: String) {
+        let start = self.text.len();
+        self.push_whole(OPAQUE_WORD, file);
+        self.opaque.push((start..self.text.len(), reason));
+    }
+
+    /// Why a statement spanning `span` of the text cannot be trusted, if an
+    /// opaque value lies inside it.
+    fn opaque_in(&self, span: &Span) -> Option<&str> {
+        self.opaque
+            .iter()
+            .find(|(o, _)| o.start < span.end && span.start < o.end)
+            .map(|(_, reason)| reason.as_str())
+    }
+
     fn append(&mut self, other: SqlText) {
         let base = self.text.len();
+        self.opaque.extend(
+            other
+                .opaque
+                .into_iter()
+                .map(|(o, reason)| (o.start + base..o.end + base, reason)),
+        );
         self.segments
             .extend(other.segments.into_iter().map(|s| Segment {
                 sql_start: s.sql_start + base,
@@ -142,7 +173,8 @@ pub(super) fn rewrite_spans(kind: &mut OpKind, map: &dyn Fn(&Span) -> Span) {
         | OpKind::DropTable { table: t, .. }
         | OpKind::DropView { table: t, .. }
         | OpKind::RenameColumn { table: t, .. }
-        | OpKind::DropConstraint { table: t, .. } => table(t, map),
+        | OpKind::DropConstraint { table: t, .. }
+        | OpKind::RenameConstraint { table: t, .. } => table(t, map),
         OpKind::RenameTable { from, to } => {
             table(from, map);
             table(to, map);
@@ -187,7 +219,7 @@ pub(super) fn rewrite_spans(kind: &mut OpKind, map: &dyn Fn(&Span) -> Span) {
             table(t, map);
             constraint(k, map);
         }
-        OpKind::OtherDdl { .. } => {}
+        OpKind::RenameIndex { .. } | OpKind::OtherDdl { .. } => {}
     }
 }
 
@@ -218,7 +250,58 @@ impl<'s, 't> Extractor<'s, 't> {
                 return;
             }
         };
+        self.raw_statements(
+            &sql,
+            node,
+            verb,
+            ctx,
+            with_down,
+            "the SQL given to `execute`",
+        );
+    }
+
+    /// `repo().query!(sql, params)`, `Repo.query(sql)`,
+    /// `Ecto.Adapters.SQL.query!(Repo, sql, params)`: literal SQL is read
+    /// like `execute`'s (row inserts and updates change no schema); SQL
+    /// built at run time is not.
+    pub(super) fn query(&mut self, node: Node<'t>, name: &str, verb: Span, ctx: &Ctx) {
+        let position = usize::from(name.starts_with("Ecto.Adapters.SQL."));
+        let Some(arg) = positional_args(node).get(position).copied() else {
+            self.unresolved(node, format!("SQL run through `{name}` is not read"));
+            return;
+        };
+        match self.sql_text(arg, &ctx.scope, 0) {
+            Ok(sql) => {
+                let what = format!("SQL run through `{name}`");
+                self.raw_statements(&sql, node, verb, ctx, false, &what)
+            }
+            Err(reason) => self.unresolved(
+                node,
+                format!("SQL run through `{name}` is not read: {reason}"),
+            ),
+        }
+    }
+
+    /// The statements of one SQL text, as operations of a raw source. A
+    /// statement holding a run-time value is dropped: harmlessly when it
+    /// changes no schema (`UPDATE … SET x = '#{v}'`), as `unresolved` at
+    /// `call` when it is DDL whose names or shape are not known.
+    fn raw_statements(
+        &mut self,
+        sql: &SqlText,
+        call: Node<'t>,
+        verb: Span,
+        ctx: &Ctx,
+        with_down: bool,
+        what: &str,
+    ) {
         for statement in (self.read_sql)(&sql.text) {
+            if let Some(reason) = sql.opaque_in(&statement.span) {
+                if statement.kind.is_some() || statement.unreadable.is_some() {
+                    self.unresolved(call, format!("{what} is not read: {reason}"));
+                }
+                continue;
+            }
             let span = sql.map_span(&statement.span);
             if let Some(reason) = &statement.unreadable {
                 self.facts.unresolved.push(Unresolved {
@@ -347,13 +430,16 @@ impl<'s, 't> Extractor<'s, 't> {
                 ),
                 "interpolation" => {
                     let value = single_named_child(part).map(|inner| self.value(inner, scope));
-                    let rendered = value.as_ref().and_then(interpolated_text).ok_or_else(|| {
-                        format!(
-                            "the interpolation `{}` is not a literal",
-                            self.snippet(&part.byte_range())
-                        )
-                    })?;
-                    sql.push_whole(&rendered, part.byte_range());
+                    match value.as_ref().and_then(interpolated_text) {
+                        Some(rendered) => sql.push_whole(&rendered, part.byte_range()),
+                        None => {
+                            let reason = format!(
+                                "the interpolation `{}` is not a literal",
+                                self.snippet(&part.byte_range())
+                            );
+                            sql.push_opaque(part.byte_range(), reason);
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -423,9 +509,12 @@ mod tests {
                 references: Some(ForeignKeyDef {
                     table: name(7..8),
                     columns: vec!["id".into()],
+                    with: Vec::new(),
                     name: None,
                     on_delete: None,
                     on_update: None,
+                    explicit_type: true,
+                    explicit_column: true,
                 }),
                 implicit: false,
             }],
@@ -436,9 +525,12 @@ mod tests {
                     references: ForeignKeyDef {
                         table: name(9..10),
                         columns: vec!["id".into()],
+                        with: Vec::new(),
                         name: None,
                         on_delete: None,
                         on_update: None,
+                        explicit_type: true,
+                        explicit_column: true,
                     },
                 },
             )],
@@ -474,6 +566,7 @@ mod tests {
             null: None,
             default: None,
             references: None,
+            drop_foreign_key: None,
         };
         rewrite_spans(&mut modify, &|s| s.start * 2..s.end * 2);
         assert!(matches!(

@@ -553,6 +553,7 @@ fn alter_table_statements() {
             null: Some(true),
             default: None,
             references: None,
+            drop_foreign_key: None,
         }
     );
     assert!(matches!(
@@ -623,6 +624,8 @@ fn references_in_add_and_modify() {
     alter table(:comments) do
       add_if_not_exists :editor_id, references(:users, on_delete: :nothing)
       modify :post_id, references(:posts, on_delete: :restrict), from: references(:posts)
+      modify :author_id, :binary_id, from: {references(:users, type: :binary_id, name: :comments_author_fk), null: true}
+      modify :org_id, :bigint, from: :integer
     end"##,
     );
     let f = facts(&src);
@@ -648,9 +651,12 @@ fn references_in_add_and_modify() {
                 span: post_fk.table.span.clone(),
             },
             columns: vec!["id".into()],
+            with: Vec::new(),
             name: None,
             on_delete: Some("delete_all".into()),
             on_update: None,
+            explicit_type: false,
+            explicit_column: false,
         }
     );
     assert_eq!(slice(&src, &post_fk.table.span), ":posts");
@@ -665,6 +671,9 @@ fn references_in_add_and_modify() {
     assert_eq!(parent.pg_type.as_deref(), Some("uuid"));
     assert_eq!(parent_fk.columns, ["uid"]);
     assert_eq!(parent_fk.on_delete.as_deref(), Some("nilify_all"));
+    // Written `type:`/`column:` are kept; the repo's defaults apply to the rest.
+    assert!(parent_fk.explicit_type && parent_fk.explicit_column);
+    assert!(author_fk.explicit_type && !author_fk.explicit_column);
 
     let (org, org_fk) = fk("org_id");
     assert_eq!(org.pg_type.as_deref(), Some("integer"));
@@ -672,7 +681,8 @@ fn references_in_add_and_modify() {
     assert_eq!(org_fk.table.schema.as_deref(), Some("platform"));
 
     let (_, shop_fk) = fk("shop_id");
-    assert_eq!(shop_fk.columns, ["id", "tenant_id"]);
+    assert_eq!(shop_fk.columns, ["id"]);
+    assert_eq!(shop_fk.with, [("tenant_id".into(), "tenant_id".into())]);
     assert_eq!(shop_fk.on_delete.as_deref(), Some("nilify(shop_id)"));
 
     match &f.ops[1].kind {
@@ -699,9 +709,65 @@ fn references_in_add_and_modify() {
             assert_eq!(column, "post_id");
             assert_eq!(pg_type, &Some(Some("bigint".to_string())));
             assert_eq!(fk.on_delete.as_deref(), Some("restrict"));
+            assert!(!fk.explicit_type);
         }
         other => panic!("{other:?}"),
     }
+    // `from: references(…)` drops the old constraint by its name first.
+    let dropped: Vec<Option<&str>> = f.ops[2..]
+        .iter()
+        .map(|op| match &op.kind {
+            OpKind::ModifyColumn {
+                drop_foreign_key, ..
+            } => drop_foreign_key.as_deref(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        dropped,
+        [
+            Some("comments_post_id_fkey"),
+            Some("comments_author_fk"),
+            None
+        ]
+    );
+}
+
+#[test]
+fn composite_references_and_unreadable_from() {
+    let src = change(
+        r##"    alter table(:enrollments) do
+      add :teacher_id, references(:staff, with: [school_id: :school_id, term: :term_code], match: :full)
+      add :room_id, references(:rooms, with: room_pairs())
+      modify :course_id, :bigint, from: course_reference()
+      modify :grade_id, :bigint, from: {grade_reference(), null: true}
+    end"##,
+    );
+    let f = facts(&src);
+    let [op] = f.ops.as_slice() else {
+        panic!("{:#?}", f.ops);
+    };
+    let OpKind::AddColumn { column, .. } = &op.kind else {
+        panic!("{op:?}");
+    };
+    let fk = column.references.as_ref().expect("a foreign key");
+    assert_eq!(fk.columns, ["id"]);
+    assert_eq!(
+        fk.with,
+        [
+            ("school_id".to_string(), "school_id".to_string()),
+            ("term".to_string(), "term_code".to_string())
+        ]
+    );
+    assert_eq!(fk.name, None);
+    assert_eq!(
+        messages(&f),
+        [
+            "the composite key columns `room_pairs()` are not a literal keyword list",
+            "the `from:` type `course_reference()` is not a literal: whether it drops a foreign key is unknown",
+            "the `from:` type `{grade_reference(), null: true}` is not a literal: whether it drops a foreign key is unknown",
+        ]
+    );
 }
 
 #[test]
@@ -1154,8 +1220,8 @@ fn execute_forms_that_cannot_be_read() {
     execute fn -> repo().query!("SELECT 1") end
     execute &seed/0
     execute_file "priv/sql/up.sql"
-    repo().query!("CREATE TABLE x ()")
-    Ecto.Adapters.SQL.query!(repo(), "DROP TABLE y")
+    repo().query!(sql_built_elsewhere())
+    Ecto.Adapters.SQL.query!(repo(), statement, [])
     execute "CREATE TABLE #{table_name()} ()"
     execute sql_from_somewhere
     execute ~w(a b)
@@ -1173,8 +1239,8 @@ end
             "`execute` with a function runs code, which is not read",
             "`execute` with a function runs code, which is not read",
             "`execute_file` runs SQL from a file, which is not read",
-            "SQL run through `repo().query!` is not read",
-            "SQL run through `Ecto.Adapters.SQL.query!` is not read",
+            "SQL run through `repo().query!` is not read: `sql_built_elsewhere()` is not a literal string",
+            "SQL run through `Ecto.Adapters.SQL.query!` is not read: `statement` is not bound to a literal string here",
             "the SQL given to `execute` is not read: the interpolation `#{table_name()}` is not a literal",
             "the SQL given to `execute` is not read: `sql_from_somewhere` is not bound to a literal string here",
             "the SQL given to `execute` is not read: `~w(a b)` is not a string sigil",
@@ -1786,13 +1852,22 @@ fn less_common_forms() {
     create table(:labels, prefix: nil) do
       add :title, :string, size: @size
     end
-    execute "CREATE INDEX things_idx ON #{prefix()}.things (id)"
+    execute "CREATE TABLE #{prefix()}.things (id int)"
     execute @create_sql
     for t <- @tables, do: create(index(t, [:id]))
   end
 end
 "##;
-    let f = facts_with_sql(src);
+    let mut f = facts_with_sql(src);
+    assert_eq!(
+        f.ops.remove(0).kind,
+        OpKind::RenameIndex {
+            schema: None,
+            from: "persons_name_index".into(),
+            to: "people_name_index".into(),
+            if_exists: false,
+        }
+    );
     assert_eq!(tables(&f), ["labels", "120_things", "alpha", "beta"]);
     let labels = created_columns(&f.ops[0]);
     assert_eq!(
@@ -1808,7 +1883,6 @@ end
     assert_eq!(
         messages(&f),
         [
-            "renaming an index is not modelled",
             "the SQL given to `execute` is not read: the interpolation `#{prefix()}` is not a literal",
         ]
     );
@@ -1825,4 +1899,187 @@ fn nested_migration_module() {
         [MigrationOp { kind: OpKind::AddColumn { column, .. }, direction: Direction::Change, .. }]
             if column.name == "x" && column.pg_type.as_deref() == Some("text")
     ));
+}
+
+#[test]
+fn literal_sql_through_query_is_read_like_execute() {
+    let src = r##"defmodule MyApp.Repo.Migrations.SeedCountries do
+  use Ecto.Migration
+
+  alias MyApp.Repo
+
+  def up do
+    create table(:countries, primary_key: false) do
+      add :code, :string, size: 2, primary_key: true
+    end
+
+    flush()
+
+    Ecto.Adapters.SQL.query!(Repo, "INSERT INTO countries (code) VALUES ($1), ($2)", ["DE", "FR"])
+    repo().query!("CREATE TABLE country_names (code text)")
+  end
+
+  def down do
+    drop table(:countries)
+  end
+end
+"##;
+    let f = facts_with_sql(src);
+    assert!(f.unresolved.is_empty(), "{:?}", messages(&f));
+    let tables: Vec<(&str, &OpSource)> = f
+        .ops
+        .iter()
+        .filter(|op| op.direction == Direction::Up)
+        .map(|op| (table_of(&op.kind).name.as_str(), &op.source))
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            ("countries", &OpSource::Dsl),
+            (
+                "country_names",
+                &OpSource::RawSql {
+                    guarded: false,
+                    with_down: false
+                }
+            ),
+        ]
+    );
+    assert_eq!(slice(src, &table_of(&f.ops[1].kind).span), "country_names");
+}
+
+#[test]
+fn schema_changes_in_other_modules_are_unresolved_once() {
+    let src = r##"defmodule MyApp.Repo.Migrations.AddJobsAndStatus do
+  use Ecto.Migration
+
+  import Timescale.Migration
+  alias MyApp.Repo
+
+  defmodule StatusEnum do
+    use EctoEnum.Postgres, type: :job_status, enums: [:queued, :done]
+  end
+
+  def up do
+    Oban.Migrations.up(version: 12)
+    StatusEnum.create_type()
+
+    create table(:readings, primary_key: false) do
+      add :at, :utc_datetime_usec, null: false
+      add :status, StatusEnum.type(), null: false
+    end
+
+    create_hypertable(:readings, :at)
+
+    flush()
+
+    require Logger
+    Logger.info("backfilling")
+    {:ok, _} = Application.ensure_all_started(:telemetry)
+    {count, nil} = Repo.update_all("readings", set: [status: "done"])
+    MyApp.Readings.recalculate_totals(count)
+    MyApp.Accounts.create_default_org()
+    add_default_plans(count)
+    MyApp.MigrationHelpers.create_audit_trigger(:readings)
+  end
+
+  def down do
+    drop table(:readings)
+    StatusEnum.drop_type()
+    Oban.Migrations.down(version: 1)
+  end
+end
+"##;
+    let f = facts(src);
+    assert_eq!(
+        messages(&f),
+        [
+            "`Oban.Migrations.up(version: 12)` runs schema changes in another module, which is not read; what it creates is not in the model",
+            "`StatusEnum.create_type()` runs schema changes in another module, which is not read; what it creates is not in the model",
+            "`create_hypertable(:readings, :at)` is not an Ecto.Migration function: it comes from an imported module, which is not read; what it changes is not in the model",
+            "`MyApp.MigrationHelpers.create_audit_trigger(:readings)` runs schema changes in another module, which is not read; what it creates is not in the model",
+        ]
+    );
+    assert_eq!(
+        slice(src, &f.unresolved[0].span),
+        "Oban.Migrations.up(version: 12)"
+    );
+    // The table itself is still read; the type written as a call is unknown.
+    let OpKind::CreateTable { columns, .. } = &f.ops[0].kind else {
+        panic!("{:?}", f.ops);
+    };
+    assert_eq!(columns[1].name, "status");
+    assert_eq!(columns[1].pg_type, None);
+}
+
+#[test]
+fn one_line_callback_calling_a_library() {
+    let src = "defmodule MyApp.Repo.Migrations.AddObanJobsTable do\n  use Ecto.Migration\n\n  def up, do: Oban.Migration.up()\n  def down, do: Oban.Migration.down(version: 1)\nend\n";
+    let f = facts(src);
+    assert_eq!(f.unresolved.len(), 1, "{:?}", messages(&f));
+    assert_eq!(slice(src, &f.unresolved[0].span), "Oban.Migration.up()");
+}
+
+#[test]
+fn run_time_values_in_data_statements_do_not_hide_the_ddl_around_them() {
+    let src = r##"defmodule MyApp.Repo.Migrations.HashKeys do
+  use Ecto.Migration
+
+  def up do
+    secret = Application.get_env(:my_app, :secret)
+
+    execute("""
+      ALTER TABLE keys
+        ADD COLUMN secret_first text,
+        ADD COLUMN secret_second text
+    """)
+
+    execute("""
+      UPDATE keys
+        SET secret_first = encode(hmac(secret, '#{secret}', 'sha256'), 'hex');
+      ALTER TABLE keys DROP COLUMN secret
+    """)
+
+    execute "CREATE TABLE #{table_for(secret)} (id bigint)"
+  end
+
+  def down do
+    raise "irreversible"
+  end
+end
+"##;
+    let f = facts(src);
+    let kinds: Vec<String> = f
+        .ops
+        .iter()
+        .map(|op| match &op.kind {
+            OpKind::AddColumn { column, .. } => format!("add {}", column.name),
+            OpKind::RemoveColumn { column, .. } => format!("remove {column}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["add secret_first", "add secret_second", "remove secret"]
+    );
+    // The UPDATE holds the run-time value and changes no schema: nothing to
+    // report. The CREATE TABLE's name is the run-time value: reported.
+    assert_eq!(
+        messages(&f),
+        ["the SQL given to `execute` is not read: the interpolation `#{table_for(secret)}` is not a literal"]
+    );
+    assert_eq!(
+        slice(src, &f.unresolved[0].span),
+        r##"execute "CREATE TABLE #{table_for(secret)} (id bigint)""##
+    );
+}
+
+#[test]
+fn fully_qualified_dsl_calls_are_the_dsl() {
+    let src = change(
+        "    Ecto.Migration.create table(:posts) do\n      add :title, :text\n    end\n    Ecto.Migration.execute(\"CREATE INDEX posts_title_idx ON posts (title)\")",
+    );
+    let f = facts(&src);
+    assert!(f.unresolved.is_empty(), "{:?}", messages(&f));
+    assert_eq!(tables(&f), ["posts", "posts"]);
 }

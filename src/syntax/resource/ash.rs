@@ -46,6 +46,11 @@ pub(super) fn read_resource(
     let mut r = empty_resource(module, ResourceKind::Ash);
     if let Some(call) = use_call {
         r.postgres = read_use_options(reader, call);
+        if let Some(list) = option(&keyword_args(call, reader.src), "extensions") {
+            r.extensions = extensions(reader, list);
+        } else if let Some(passed) = positional_args(call).get(1).copied() {
+            r.extensions = passed_extensions(reader, passed);
+        }
     }
     r.base = base;
     read_sections(reader, statements, &mut r);
@@ -90,6 +95,84 @@ fn read_use_options(reader: &mut Reader, call: Node) -> bool {
             false
         }
     }
+}
+
+/// The modules of an `extensions:` option, alias-expanded; `"?"` when the
+/// list is computed, since then any extension may add attributes.
+pub(super) fn extensions(reader: &Reader, list: Node) -> Vec<String> {
+    let items = match reader.value(list) {
+        Dsl::Known(Value::List(items)) => items,
+        Dsl::Known(Value::Alias(one)) => return vec![one],
+        // A base's quote passing its user's option on: the user's own
+        // `extensions:` is read where the base is used.
+        Dsl::Option(_) if reader.macro_options.is_some() => return Vec::new(),
+        _ => return vec!["?".to_string()],
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Alias(a) => reader.expand(a),
+            _ => "?".to_string(),
+        })
+        .collect()
+}
+
+/// The extensions of `use Ash.Resource, <computed options>` in a base's
+/// quote: none of its own when its user's options are passed on unchanged
+/// (the user's `extensions:` is read where the base is used), the literal
+/// ones of a `Keyword.merge`, and `"?"` for anything else computed.
+fn passed_extensions(reader: &Reader, passed: Node) -> Vec<String> {
+    if reader.macro_options.is_none() {
+        return vec!["?".to_string()];
+    }
+    if let Some(MergeSide::UserOptions) = merge_side(reader, passed) {
+        return Vec::new();
+    }
+    let src = reader.src;
+    let inner = match call_name(passed, src) {
+        Some("unquote") => positional_args(passed).first().copied().unwrap_or(passed),
+        _ => passed,
+    };
+    if call_name(inner, src) == Some("Keyword.merge") {
+        let mut sides: Vec<Option<MergeSide>> = positional_args(inner)
+            .into_iter()
+            .map(|a| merge_side(reader, a))
+            .collect();
+        let trailing: Vec<(String, Value)> = keyword_args(inner, src)
+            .into_iter()
+            .map(|(k, v)| match reader.value(v) {
+                Dsl::Known(v) => (k, v),
+                _ => (k, Value::Unknown),
+            })
+            .collect();
+        if !trailing.is_empty() {
+            sides.push(Some(MergeSide::Literal(trailing)));
+        }
+        let mut found = Vec::new();
+        for side in sides {
+            match side {
+                Some(MergeSide::UserOptions) => {}
+                Some(MergeSide::Literal(pairs)) => {
+                    for (key, value) in pairs {
+                        if key != "extensions" {
+                            continue;
+                        }
+                        match value {
+                            Value::List(items) => found.extend(items.iter().map(|i| match i {
+                                Value::Alias(a) => reader.expand(a),
+                                _ => "?".to_string(),
+                            })),
+                            Value::Alias(a) => found.push(reader.expand(&a)),
+                            _ => found.push("?".to_string()),
+                        }
+                    }
+                }
+                None => return vec!["?".to_string()],
+            }
+        }
+        return found;
+    }
+    vec!["?".to_string()]
 }
 
 /// `use Ash.Resource, unquote(opts)` and `Keyword.merge` of literal defaults
@@ -197,11 +280,27 @@ pub(super) fn read_sections(reader: &mut Reader, statements: &[Node], r: &mut Re
             Some("relationships") => relationships(reader, *stmt, r),
             Some("identities") => identities(reader, *stmt, r),
             Some("cloak") => cloaked.extend(cloak(reader, *stmt)),
-            Some("multitenancy") => r.multitenancy = multitenancy(reader, *stmt),
+            Some("multitenancy") => {
+                (r.multitenancy, r.multitenancy_attribute) = multitenancy(reader, *stmt);
+            }
             _ => {}
         }
     }
     apply_cloak(r, cloaked);
+    drop_shadowed_belongs_to_keys(r);
+}
+
+/// Ash defines a belongs_to key attribute only when the resource does not
+/// declare an attribute of that name itself; the declared one is the column.
+fn drop_shadowed_belongs_to_keys(r: &mut ResourceFacts) {
+    let declared: Vec<String> = r
+        .attributes
+        .iter()
+        .filter(|a| a.origin != AttributeOrigin::BelongsTo)
+        .map(|a| a.name.clone())
+        .collect();
+    r.attributes
+        .retain(|a| a.origin != AttributeOrigin::BelongsTo || !declared.contains(&a.name));
 }
 
 /// DSL sections (or a `use`) under `if`/`case`/`for`, and a base module's
@@ -266,6 +365,12 @@ fn postgres(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
             ("custom_indexes", _) => custom_indexes(reader, stmt, r),
             ("check_constraints", _) => check_constraints(reader, stmt, r),
             ("identity_index_names", _) => identity_index_names(reader, stmt, r),
+            ("references", _) => references(reader, stmt, r),
+            ("skip_unique_indexes", Some(arg)) => {
+                if let Some(names) = names(reader, arg, "`skip_unique_indexes`") {
+                    r.skip_unique_indexes = names;
+                }
+            }
             _ => {}
         }
     }
@@ -299,6 +404,32 @@ fn custom_indexes(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
             name,
             unique,
         });
+    }
+}
+
+/// `references do reference :org, ignore?: true end`: relationships
+/// codegen makes no foreign key for.
+fn references(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
+    let src = reader.src;
+    for stmt in body_statements(section, src) {
+        if reader.dynamic_statement(stmt, "references") || call_name(stmt, src) != Some("reference")
+        {
+            continue;
+        }
+        let Some(name_node) = positional_args(stmt).first().copied() else {
+            continue;
+        };
+        let Some(name) = reader.name(name_node, "reference") else {
+            continue;
+        };
+        let options = entity_options(stmt, src);
+        let ignored = reader
+            .bool_option(option(&options, "ignore?"), "`ignore?` of a reference")
+            .flatten()
+            .unwrap_or(false);
+        if ignored {
+            r.ignored_references.push(name);
+        }
     }
 }
 
@@ -661,10 +792,15 @@ fn identities(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {
                 else {
                     continue;
                 };
+                let all_tenants = reader
+                    .bool_option(option(&options, "all_tenants?"), "`all_tenants?`")
+                    .flatten()
+                    .unwrap_or(false);
                 r.identities.push(IdentityFacts {
                     name,
                     span: stmt.byte_range(),
                     keys,
+                    all_tenants,
                 });
             }
             None => {}
@@ -748,13 +884,21 @@ pub(super) fn apply_cloak(r: &mut ResourceFacts, cloaked: Vec<(String, Span)>) {
     }
 }
 
-/// `multitenancy do strategy :context end`; Ash's default strategy is
-/// `:context`.
-fn multitenancy(reader: &mut Reader, section: Node) -> Option<Multitenancy> {
+/// `multitenancy do strategy :attribute; attribute :org_id end`: the
+/// strategy (Ash's default is `:context`) and the tenant attribute.
+fn multitenancy(reader: &mut Reader, section: Node) -> (Option<Multitenancy>, Option<String>) {
     let src = reader.src;
     let mut strategy = Some(Multitenancy::Context);
+    let mut attribute = None;
     for stmt in body_statements(section, src) {
-        if call_name(stmt, src) != Some("strategy") {
+        let name = call_name(stmt, src);
+        if name == Some("attribute") {
+            if let Some(arg) = positional_args(stmt).first().copied() {
+                attribute = reader.name(arg, "multitenancy attribute");
+            }
+            continue;
+        }
+        if name != Some("strategy") {
             continue;
         }
         let Some(arg) = positional_args(stmt).first().copied() else {
@@ -773,7 +917,7 @@ fn multitenancy(reader: &mut Reader, section: Node) -> Option<Multitenancy> {
             }
         };
     }
-    strategy
+    (strategy, attribute)
 }
 
 /// A list of field names (`[:a, :b]`), a single name, or an expression

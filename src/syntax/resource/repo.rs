@@ -10,21 +10,20 @@ use crate::syntax::elixir::{
 };
 use tree_sitter::{Node, Tree};
 
-/// The repo a module defines, if it uses `Ecto.Repo` with the Postgres
-/// adapter (or an adapter we cannot read) or `AshPostgres.Repo`.
+/// The repo a module defines with `Ecto.Repo` or `AshPostgres.Repo`; one
+/// whose adapter is literally something other than Postgres is marked so.
 pub(super) fn read_repo(reader: &mut Reader, uses: &[UseCall]) -> Option<RepoFacts> {
     let src = reader.src;
     let u = uses
         .iter()
         .find(|u| u.module == "Ecto.Repo" || u.module == "AshPostgres.Repo")?;
     let options = keyword_args(u.call, src);
+    let mut postgres = true;
     if u.module == "Ecto.Repo" {
         if let Some(adapter) = option(&options, "adapter") {
             if let Dsl::Known(Value::Alias(a)) = reader.value(adapter) {
                 // MySQL, SQLite, … repos have migrations we do not model.
-                if a != "Ecto.Adapters.Postgres" {
-                    return None;
-                }
+                postgres = a == "Ecto.Adapters.Postgres";
             }
         }
     }
@@ -33,6 +32,7 @@ pub(super) fn read_repo(reader: &mut Reader, uses: &[UseCall]) -> Option<RepoFac
         module: reader.module.clone(),
         span: u.call.byte_range(),
         otp_app,
+        postgres,
     })
 }
 
@@ -81,7 +81,12 @@ fn repo_config(
 ) -> Option<RepoConfigFacts> {
     let attrs = ModuleAttributes::default();
     let options = keyword_args(call, src);
-    let relevant = ["priv", "migration_primary_key", "migration_default_prefix"];
+    let relevant = [
+        "priv",
+        "migration_primary_key",
+        "migration_foreign_key",
+        "migration_default_prefix",
+    ];
     if !options.iter().any(|(k, _)| relevant.contains(&k.as_str())) {
         return None;
     }
@@ -92,6 +97,8 @@ fn repo_config(
         migration_primary_key: None,
         no_migration_primary_key: false,
         migration_default_prefix: None,
+        migration_foreign_key_column: None,
+        migration_foreign_key_type: None,
     };
     let mut not_literal = |node: Node, what: &str| {
         let written = collapse(text(node, src));
@@ -121,6 +128,17 @@ fn repo_config(
                 }
                 _ => not_literal(value, "migration_primary_key"),
             },
+            "migration_foreign_key" => match eval(value, src, &attrs) {
+                Value::Keyword(pairs) => match foreign_key(&pairs) {
+                    Some((column, pg_type)) => {
+                        config.migration_foreign_key_column = column;
+                        config.migration_foreign_key_type = pg_type;
+                    }
+                    None => not_literal(value, "migration_foreign_key"),
+                },
+                Value::List(items) if items.is_empty() => {}
+                _ => not_literal(value, "migration_foreign_key"),
+            },
             _ => {}
         }
     }
@@ -149,6 +167,24 @@ fn primary_key(pairs: &[(String, Value)]) -> Option<(String, String)> {
         Some(_) => return None,
     };
     Some((name, pg_type))
+}
+
+/// `[column: :uuid, type: :binary_id]` → (`Some("uuid")`, `Some("uuid")`);
+/// a key left out keeps `references/2`'s own default. `None` when a value is
+/// not a literal name.
+fn foreign_key(pairs: &[(String, Value)]) -> Option<(Option<String>, Option<String>)> {
+    let get = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v);
+    let column = match get("column") {
+        Some(Value::Atom(c)) | Some(Value::Str(c)) => Some(c.clone()),
+        None => None,
+        Some(_) => return None,
+    };
+    let pg_type = match get("type") {
+        Some(Value::Atom(t)) => Some(migration_pg_type(t)),
+        None => None,
+        Some(_) => return None,
+    };
+    Some((column, pg_type))
 }
 
 /// The Postgres type Ecto's Postgres adapter gives a migration column type.

@@ -55,10 +55,18 @@ fn read_definition(
     };
     let body = body_statements(definition, src);
     let mut quote = None;
+    // `opts = Keyword.put(opts, :extensions, …)` before the quote: what it
+    // passes on to `use Ash.Resource` is no longer the user's own list.
+    let mut extensions_computed = false;
     for stmt in &body {
         if call_name(*stmt, src) == Some("quote") && do_block(*stmt).is_some() {
             quote = Some(*stmt);
             break;
+        }
+        if let Some(var) = macro_options.var.as_deref() {
+            if rebinds(*stmt, var, src) && text(*stmt, src).contains("extensions") {
+                extensions_computed = true;
+            }
         }
         if let Some((name, value)) = binding(*stmt, src) {
             if let Some(Dsl::Option(r)) =
@@ -110,6 +118,9 @@ fn read_definition(
             (r, None)
         }
     };
+    if extensions_computed && !resource.extensions.iter().any(|e| e == "?") {
+        resource.extensions.push("?".to_string());
+    }
     let unresolved = std::mem::take(&mut reader.unresolved);
     resource.unresolved.clear();
     let read = reader.options_read;
@@ -133,6 +144,27 @@ fn options_variable(param: Node, src: &str) -> Option<String> {
         "binary_operator" => options_variable(param.child_by_field_name("left")?, src),
         _ => None,
     }
+}
+
+/// Whether `stmt` assigns to `var` (`opts = …`, `{x, opts} = …`).
+fn rebinds(stmt: Node, var: &str, src: &str) -> bool {
+    if stmt.kind() != "binary_operator"
+        || stmt.child_by_field_name("operator").map(|o| text(o, src)) != Some("=")
+    {
+        return false;
+    }
+    let Some(left) = stmt.child_by_field_name("left") else {
+        return false;
+    };
+    let mut stack = vec![left];
+    let mut cursor = left.walk();
+    while let Some(n) = stack.pop() {
+        if n.kind() == "identifier" && text(n, src) == var {
+            return true;
+        }
+        stack.extend(n.named_children(&mut cursor));
+    }
+    false
 }
 
 /// `name = expr` → (name, expr).

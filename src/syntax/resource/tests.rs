@@ -347,6 +347,7 @@ fn realistic_ash_resource_with_every_block() {
                 "identity :unique_reference, [:organization_id, :reference]"
             ),
             keys: vec!["organization_id".into(), "reference".into()],
+            all_tenants: false,
         }]
     );
     assert_eq!(
@@ -1498,11 +1499,22 @@ end
                     "use Ecto.Repo, otp_app: :shop, adapter: Ecto.Adapters.Postgres"
                 ),
                 otp_app: Some("shop".into()),
+                postgres: true,
             },
             RepoFacts {
                 module: "Shop.AshRepo".into(),
                 span: at(src, "use AshPostgres.Repo, otp_app: :shop"),
                 otp_app: Some("shop".into()),
+                postgres: true,
+            },
+            RepoFacts {
+                module: "Shop.Analytics".into(),
+                span: at(
+                    src,
+                    "use Ecto.Repo, otp_app: :shop, adapter: Ecto.Adapters.SQLite3"
+                ),
+                otp_app: Some("shop".into()),
+                postgres: false,
             },
         ]
     );
@@ -1589,11 +1601,47 @@ end
             migration_primary_key: None,
             no_migration_primary_key: true,
             migration_default_prefix: None,
+            migration_foreign_key_column: None,
+            migration_foreign_key_type: None,
         }
     );
     assert_eq!(
         messages(&f.unresolved),
         ["`priv: Path.join(\"priv\", \"x\")` of Shop.Other.Repo cannot be followed statically"]
+    );
+}
+
+#[test]
+fn repo_config_reads_migration_foreign_key() {
+    let src = r#"import Config
+
+config :shop, Shop.Repo, migration_foreign_key: [column: :uuid, type: :binary_id]
+config :shop, Shop.Ledger.Repo, migration_foreign_key: [type: :bigint]
+config :shop, Shop.Other.Repo, migration_foreign_key: [type: some_type()]
+"#;
+    let f = facts(src);
+    let entries: Vec<(&str, Option<&str>, Option<&str>)> = f
+        .repo_configs
+        .iter()
+        .map(|c| {
+            (
+                c.repo.as_str(),
+                c.migration_foreign_key_column.as_deref(),
+                c.migration_foreign_key_type.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("Shop.Repo", Some("uuid"), Some("uuid")),
+            ("Shop.Ledger.Repo", None, Some("bigint")),
+            ("Shop.Other.Repo", None, None),
+        ]
+    );
+    assert_eq!(
+        messages(&f.unresolved),
+        ["`migration_foreign_key: [type: some_type()]` of Shop.Other.Repo cannot be followed statically"]
     );
 }
 
@@ -1709,4 +1757,323 @@ fn nesting_real_code_uses_is_read() {
     assert!(r.attributes[0]
         .written_type
         .starts_with("{:array, {:array, "));
+}
+
+#[test]
+fn extensions_are_read_from_use_and_base_options() {
+    let src = r#"defmodule Library.Accounts.Member do
+  alias AshAuthentication, as: Auth
+
+  use Ash.Resource,
+    domain: Library.Accounts,
+    data_layer: AshPostgres.DataLayer,
+    extensions: [Auth, AshGraphql.Resource]
+
+  postgres do
+    table "members"
+    repo Library.Repo
+  end
+end
+
+defmodule Library.Loans.Loan do
+  use Ash.Resource,
+    domain: Library.Loans,
+    data_layer: AshPostgres.DataLayer,
+    extensions: AshArchival.Resource
+
+  postgres do
+    table "loans"
+    repo Library.Repo
+  end
+end
+
+defmodule Library.Loans.Fine do
+  use Ash.Resource,
+    domain: Library.Loans,
+    data_layer: AshPostgres.DataLayer,
+    extensions: @extensions ++ [AshJsonApi.Resource]
+
+  postgres do
+    table "fines"
+    repo Library.Repo
+  end
+end
+
+defmodule Library.Catalog.Book do
+  use Library.Resource, table: "books", extensions: [AshPaperTrail.Resource]
+end
+"#;
+    let f = facts(src);
+    let by_module = |m: &str| {
+        f.resources
+            .iter()
+            .find(|r| r.module == m)
+            .unwrap_or_else(|| panic!("{m} not read"))
+            .extensions
+            .clone()
+    };
+    assert_eq!(
+        by_module("Library.Accounts.Member"),
+        vec!["AshAuthentication", "AshGraphql.Resource"]
+    );
+    assert_eq!(
+        by_module("Library.Loans.Loan"),
+        vec!["AshArchival.Resource"]
+    );
+    // A computed list may hold any extension.
+    assert_eq!(by_module("Library.Loans.Fine"), vec!["?"]);
+    assert_eq!(
+        by_module("Library.Catalog.Book"),
+        vec!["AshPaperTrail.Resource"]
+    );
+}
+
+#[test]
+fn a_base_quote_passing_extensions_on_records_none_itself() {
+    let src = r#"defmodule Library.Resource do
+  defmacro __using__(opts) do
+    quote do
+      use Ash.Resource,
+        domain: unquote(opts[:domain]),
+        data_layer: AshPostgres.DataLayer,
+        extensions: unquote(opts[:extensions])
+
+      postgres do
+        table unquote(opts[:table])
+        repo Library.Repo
+      end
+    end
+  end
+end
+"#;
+    let f = facts(src);
+    let [template] = f.templates.as_slice() else {
+        panic!("one template expected: {:?}", f.templates);
+    };
+    assert!(template.resource.extensions.is_empty());
+}
+
+#[test]
+fn type_modules_record_their_storage() {
+    use crate::model::facts::TypeStorage;
+    let src = r#"defmodule Kitchen.Orders.Status do
+  use Ash.Type.Enum, values: [:placed, :cooking, :served]
+end
+
+defmodule Kitchen.Types.Sku do
+  use Ash.Type.NewType, subtype_of: :ci_string, constraints: [max_length: 32]
+end
+
+defmodule Kitchen.Types.Tags do
+  use Ash.Type.NewType, subtype_of: {:array, :string}
+end
+
+defmodule Kitchen.Orders.Address do
+  use Ash.Resource, data_layer: :embedded
+
+  attributes do
+    attribute :street, :string
+  end
+end
+
+defmodule Kitchen.Types.Hex do
+  use Ash.Type
+
+  @impl true
+  def storage_type(_constraints), do: :binary
+
+  @impl true
+  def cast_input(value, _), do: {:ok, value}
+end
+
+defmodule Kitchen.Types.Color do
+  use Ash.Type
+
+  def storage_type do
+    :string
+  end
+end
+
+defmodule Kitchen.Types.Opaque do
+  use Ash.Type
+
+  def storage_type(constraints), do: Keyword.get(constraints, :storage, :string)
+end
+
+defmodule Kitchen.Orders.Order do
+  use Ash.Resource, data_layer: AshPostgres.DataLayer
+end
+"#;
+    let f = facts(src);
+    let rows: Vec<(&str, &TypeStorage)> = f
+        .types
+        .iter()
+        .map(|t| (t.module.as_str(), &t.storage))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Kitchen.Orders.Status", &TypeStorage::Ash(":string".into())),
+            ("Kitchen.Types.Sku", &TypeStorage::Ash(":ci_string".into())),
+            (
+                "Kitchen.Types.Tags",
+                &TypeStorage::Ash("{:array, :string}".into())
+            ),
+            ("Kitchen.Orders.Address", &TypeStorage::Ash(":map".into())),
+            ("Kitchen.Types.Hex", &TypeStorage::Ecto(":binary".into())),
+            ("Kitchen.Types.Color", &TypeStorage::Ecto(":string".into())),
+        ]
+    );
+    assert_eq!(f.types[0].module_span, at(src, "Kitchen.Orders.Status"));
+}
+
+#[test]
+fn multitenancy_attribute_all_tenants_and_skipped_unique_indexes() {
+    let src = r#"defmodule Clinic.Visits.Visit do
+  use Ash.Resource, data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "visits"
+    repo Clinic.Repo
+    skip_unique_indexes [:unique_ticket]
+  end
+
+  multitenancy do
+    strategy :attribute
+    attribute :clinic_id
+  end
+
+  identities do
+    identity :unique_ticket, [:ticket]
+    identity :unique_reference, [:reference], all_tenants?: true
+  end
+end
+"#;
+    let f = facts(src);
+    let r = only_resource(&f);
+    assert_eq!(r.multitenancy, Some(Multitenancy::Attribute));
+    assert_eq!(r.multitenancy_attribute.as_deref(), Some("clinic_id"));
+    assert_eq!(r.skip_unique_indexes, vec!["unique_ticket"]);
+    let flags: Vec<(&str, bool)> = r
+        .identities
+        .iter()
+        .map(|i| (i.name.as_str(), i.all_tenants))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![("unique_ticket", false), ("unique_reference", true)]
+    );
+}
+
+#[test]
+fn base_quotes_computing_their_extensions_record_them_as_unknown() {
+    let src = r#"defmodule Depot.Resource do
+  @default_extensions [Depot.Extensions.Audit]
+
+  defmacro __using__(opts) do
+    opts =
+      opts
+      |> Keyword.update(:extensions, @default_extensions, &(@default_extensions ++ &1))
+      |> Keyword.put_new(:data_layer, AshPostgres.DataLayer)
+
+    quote do
+      use Ash.Resource, unquote(opts)
+    end
+  end
+end
+
+defmodule Depot.PlainResource do
+  defmacro __using__(opts) do
+    {_label, opts} = Keyword.pop(opts, :label)
+
+    quote do
+      use Ash.Resource, unquote(opts)
+    end
+  end
+end
+
+defmodule Depot.MergedResource do
+  defmacro __using__(opts) do
+    quote do
+      use Ash.Resource,
+          unquote(Keyword.merge([extensions: [AshGraphql.Resource]], opts))
+    end
+  end
+end
+
+defmodule Depot.BuiltResource do
+  defmacro __using__(opts) do
+    resource_opts = Keyword.put(opts, :authorizers, [Ash.Policy.Authorizer])
+
+    quote do
+      use Ash.Resource, unquote(resource_opts)
+    end
+  end
+end
+"#;
+    let f = facts(src);
+    let by_module = |m: &str| {
+        f.templates
+            .iter()
+            .find(|t| t.module == m)
+            .unwrap_or_else(|| panic!("{m} not read"))
+            .resource
+            .extensions
+            .clone()
+    };
+    assert_eq!(by_module("Depot.Resource"), vec!["?"]);
+    assert_eq!(by_module("Depot.PlainResource"), Vec::<String>::new());
+    assert_eq!(
+        by_module("Depot.MergedResource"),
+        vec!["AshGraphql.Resource"]
+    );
+    assert_eq!(by_module("Depot.BuiltResource"), vec!["?"]);
+}
+
+#[test]
+fn a_declared_attribute_shadows_the_belongs_to_key() {
+    // Ash skips defining the key when an attribute of that name exists, in
+    // whichever order the sections are written.
+    let src = r#"defmodule Shop.Billing.Invoice do
+  use Ash.Resource, data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "invoices"
+    repo Shop.Repo
+  end
+
+  relationships do
+    belongs_to :customer, Shop.Billing.Customer do
+      source_attribute :customer_id
+      attribute_writable? false
+    end
+
+    belongs_to :plan, Shop.Billing.Plan
+  end
+
+  attributes do
+    uuid_primary_key :id
+
+    attribute :customer_id, :uuid do
+      allow_nil? false
+    end
+  end
+end
+"#;
+    let f = facts(src);
+    let r = only_resource(&f);
+    let keys: Vec<(&str, AttributeOrigin, Option<bool>)> = r
+        .attributes
+        .iter()
+        .map(|a| (a.name.as_str(), a.origin, a.allow_nil))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("plan_id", AttributeOrigin::BelongsTo, Some(true)),
+            ("id", AttributeOrigin::PrimaryKey, Some(false)),
+            ("customer_id", AttributeOrigin::Attribute, Some(false)),
+        ]
+    );
+    assert_eq!(r.belongs_to.len(), 2);
 }

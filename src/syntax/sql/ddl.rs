@@ -117,7 +117,7 @@ fn create_table(mut c: Cursor) -> Recognised {
                 continue;
             } else if starts_table_constraint(&element) {
                 match table_constraint(element)? {
-                    TableConstraint::Known(name, kind) => constraints.push((name, kind)),
+                    TableConstraint::Known(name, kind) => constraints.push((name, *kind)),
                     TableConstraint::Other(_) => {}
                 }
             } else {
@@ -304,9 +304,13 @@ fn references(c: &mut Cursor, name: Option<String>) -> Result<ForeignKeyDef, Str
     let mut fk = ForeignKeyDef {
         table,
         columns,
+        with: Vec::new(),
         name,
         on_delete: None,
         on_update: None,
+        // SQL spells the column type; the key columns are the list or the pk.
+        explicit_type: true,
+        explicit_column: true,
     };
     loop {
         if c.eat_kw("match") {
@@ -353,8 +357,96 @@ fn column_list(c: &mut Cursor) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// The column names a `SELECT` list gives its result, as Postgres names
+/// them: the alias, the column of a (qualified) column reference, or the
+/// function of a bare call (`count(*)` → `count`). Empty when any item's name
+/// is not certain (`*`, an unaliased expression, a `WITH` query), so a view
+/// is either fully known or left open.
+fn select_output_names(mut c: Cursor) -> Vec<String> {
+    if !c.eat_kw("select") {
+        return Vec::new();
+    }
+    if c.eat_kw("distinct") {
+        if c.eat_kw("on") {
+            c.skip_one();
+        }
+    } else {
+        c.eat_kw("all");
+    }
+    let end = c.find_at_depth0(|t| {
+        [
+            "from",
+            "union",
+            "intersect",
+            "except",
+            "into",
+            "where",
+            "group",
+            "order",
+            "limit",
+        ]
+        .iter()
+        .any(|k| t.is_kw(k))
+            || t.is(&Token::SemiColon)
+    });
+    let list = c.range(c.pos..end);
+    let mut names = Vec::new();
+    for item in list.split_commas() {
+        match output_name(&item) {
+            Some(name) => names.push(name),
+            None => return Vec::new(),
+        }
+    }
+    names
+}
+
+/// One select item's output name, when it is certain.
+fn output_name(item: &Cursor) -> Option<String> {
+    let toks = item.toks;
+    let n = toks.len();
+    let last = toks.last()?;
+    // `expr AS alias`, and `f(…) alias` without AS.
+    if n >= 2 {
+        let before = toks.get(n - 2)?;
+        if before.is_kw("as") || (before.is(&Token::RParen) && last.is_word()) {
+            return last.ident();
+        }
+    }
+    // `expr::type` keeps the name of `expr`.
+    let cast = item.find_at_depth0(|t| t.is(&Token::DoubleColon));
+    if cast < n {
+        return (cast > 0)
+            .then(|| output_name(&item.range(0..cast)))
+            .flatten();
+    }
+    let is_dot = |i: usize| toks.get(i).is_some_and(|t| t.is(&Token::Period));
+    let is_word = |i: usize| toks.get(i).is_some_and(|t| t.is_word() && !t.is_kw("case"));
+    // `col`, `t.col`, `s.t.col`.
+    if (0..n).all(|i| if i % 2 == 0 { is_word(i) } else { is_dot(i) }) && n % 2 == 1 {
+        return last.ident();
+    }
+    // `f(…)` or `s.f(…)`: Postgres names the column after the function.
+    if last.is(&Token::RParen) {
+        let open = toks.iter().position(|t| t.is(&Token::LParen))?;
+        if item.matching_close(open) == Some(n - 1)
+            && open >= 1
+            && (0..open).all(|i| {
+                if (open - 1 - i) % 2 == 0 {
+                    is_word(i)
+                } else {
+                    is_dot(i)
+                }
+            })
+        {
+            return toks.get(open - 1)?.ident();
+        }
+    }
+    None
+}
+
 enum TableConstraint {
-    Known(Option<String>, ConstraintKind),
+    // Boxed: a foreign key is much larger than a description.
+    Known(Option<String>, Box<ConstraintKind>),
     /// A constraint we do not model as one (`UNIQUE USING INDEX i`), described.
     Other(String),
 }
@@ -410,7 +502,7 @@ fn table_constraint(mut c: Cursor) -> Result<TableConstraint, String> {
     } else {
         return Err("unreadable table constraint".into());
     };
-    Ok(TableConstraint::Known(name, kind))
+    Ok(TableConstraint::Known(name, Box::new(kind)))
 }
 
 fn create_view(mut c: Cursor, materialized: bool, or_replace: bool) -> Recognised {
@@ -421,7 +513,15 @@ fn create_view(mut c: Cursor, materialized: bool, or_replace: bool) -> Recognise
     let columns = if c.is(&Token::LParen) {
         column_list(&mut c)?
     } else {
-        Vec::new()
+        // `WITH (timescaledb.continuous)` and other storage options.
+        if c.eat_kw("with") {
+            c.skip_one();
+        }
+        if c.eat_kw("as") {
+            select_output_names(c.rest())
+        } else {
+            Vec::new()
+        }
     };
     Ok(vec![OpKind::CreateView {
         table,
@@ -701,7 +801,21 @@ fn alter(mut c: Cursor) -> Recognised {
         return Ok(Vec::new());
     }
     let if_exists = c.eat_kws(&["if", "exists"]);
-    let label = c.qualified_name().map(|t| display(&t)).unwrap_or_default();
+    let name = c.qualified_name();
+    if kind == "index" && c.eat_kws(&["rename", "to"]) {
+        let index = name.ok_or("ALTER INDEX without a readable name")?;
+        let to = c
+            .ident()
+            .ok_or("ALTER INDEX RENAME TO without a new name")?;
+        // The new name stays in the index's schema.
+        return Ok(vec![OpKind::RenameIndex {
+            schema: index.schema,
+            from: index.name,
+            to: to.name,
+            if_exists,
+        }]);
+    }
+    let label = name.map(|t| display(&t)).unwrap_or_default();
     let rest = c.rest();
     let renames = rest.find_at_depth0(|t| t.is_kw("rename")) < rest.toks.len();
     let adds_value = rest.kws_ahead(&["add", "value"]);
@@ -761,14 +875,10 @@ fn rename_or_other(mut c: Cursor, table: TableName, what: &str) -> Recognised {
             let from = c.ident().ok_or("RENAME CONSTRAINT without a name")?;
             c.eat_kw("to");
             let to = c.ident().ok_or("RENAME CONSTRAINT without a new name")?;
-            return Ok(vec![OpKind::OtherDdl {
-                what: format!(
-                    "alter {what} {} rename constraint {} to {}",
-                    display(&table),
-                    from.name,
-                    to.name
-                ),
-                idempotent: false,
+            return Ok(vec![OpKind::RenameConstraint {
+                table,
+                from: from.name,
+                to: to.name,
             }]);
         }
         c.eat_kw("column");
@@ -833,7 +943,7 @@ fn alter_table_action(mut c: Cursor, table: &TableName) -> Recognised {
                 TableConstraint::Known(name, kind) => OpKind::CreateConstraint {
                     table: table.clone(),
                     name,
-                    kind,
+                    kind: *kind,
                     if_not_exists: false,
                 },
                 TableConstraint::Other(what) => OpKind::OtherDdl {
@@ -898,6 +1008,7 @@ fn alter_table_action(mut c: Cursor, table: &TableName) -> Recognised {
                 null,
                 default,
                 references: None,
+                drop_foreign_key: None,
             }])
         };
         if c.eat_kws(&["set", "data", "type"]) || c.eat_kw("type") {
@@ -1244,9 +1355,12 @@ mod tests {
                             span: at(sql, "\"Audit\".\"Log\"", 1),
                         },
                         columns: vec![],
+                        with: Vec::new(),
                         name: Some("log_parent_fk".into()),
                         on_delete: Some("set null".into()),
                         on_update: Some("no action".into()),
+                        explicit_type: true,
+                        explicit_column: true,
                     }),
                     ..column(
                         sql,
@@ -1309,9 +1423,12 @@ mod tests {
                         references: ForeignKeyDef {
                             table: table(sql, "platform.rooms", Some("platform"), "rooms"),
                             columns: vec!["org_id".into(), "id".into()],
+                            with: Vec::new(),
                             name: None,
                             on_delete: Some("cascade".into()),
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         },
                     }
                 ),
@@ -1436,6 +1553,49 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
     }
 
     #[test]
+    fn view_columns_come_from_the_select_list_when_certain() {
+        let columns = |sql: &str| match kinds(sql).into_iter().next() {
+            Some(OpKind::CreateView { columns, .. }) => columns,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            columns(
+                "CREATE MATERIALIZED VIEW active_channels AS
+                   SELECT DISTINCT DATE(time) as utc_date, s.boat_id, sensor_id, type FROM samples s"
+            ),
+            ["utc_date", "boat_id", "sensor_id", "type"]
+        );
+        assert_eq!(
+            columns(
+                "CREATE MATERIALIZED VIEW hourly WITH (timescaledb.continuous) AS
+                 SELECT time_bucket('1 hour', at) bucket, device_id, count(*), max(v)::float8, \"Label\"
+                 FROM readings GROUP BY 1, 2 WITH NO DATA"
+            ),
+            ["bucket", "device_id", "count", "max", "Label"]
+        );
+        assert_eq!(
+            columns("CREATE VIEW downloads_by_day AS SELECT d.day, count(*) FILTER (WHERE ok) FROM d GROUP BY 1"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            columns("CREATE VIEW everything AS SELECT * FROM users"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            columns("CREATE VIEW sums AS SELECT a + b FROM t"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            columns("CREATE VIEW recent AS WITH r AS (SELECT 1 AS x) SELECT x FROM r"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            columns("CREATE VIEW pairs AS SELECT id, CASE WHEN a THEN 1 END AS flag FROM t UNION SELECT id, 0 FROM u"),
+            ["id", "flag"]
+        );
+    }
+
+    #[test]
     fn alter_table_column_actions_one_statement_each() {
         let sql = "ALTER TABLE IF EXISTS ONLY public.users
   ADD COLUMN IF NOT EXISTS age int NOT NULL DEFAULT 0,
@@ -1464,6 +1624,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                 null,
                 default,
                 references: None,
+                drop_foreign_key: None,
             };
         let expected = vec![
             OpKind::AddColumn {
@@ -1553,9 +1714,12 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                         references: ForeignKeyDef {
                             table: table(sql, "orgs", None, "orgs"),
                             columns: vec![],
+                            with: Vec::new(),
                             name: Some("users_org_fkey".into()),
                             on_delete: Some("cascade".into()),
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         },
                     }
                 ),
@@ -1594,9 +1758,12 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS metrics.hourly WITH (timescaledb.continuo
                         references: Some(ForeignKeyDef {
                             table: table(sql, "slugs", None, "slugs"),
                             columns: vec!["value".into()],
+                            with: Vec::new(),
                             name: None,
                             on_delete: None,
                             on_update: None,
+                            explicit_type: true,
+                            explicit_column: true,
                         }),
                         ..column(
                             sql,
@@ -1633,7 +1800,9 @@ ALTER TABLE users SET SCHEMA archive;
 ALTER TABLE users RENAME CONSTRAINT x TO y;
 ALTER VIEW v RENAME TO w;
 ALTER MATERIALIZED VIEW IF EXISTS mv SET SCHEMA reporting;
-ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index";
+ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index;
+ALTER INDEX archive.\"Users_pkey\" RENAME TO users_pkey;
+ALTER INDEX users_email_index SET TABLESPACE fast";
         let plain = |n: usize| TableName {
             schema: None,
             name: "users".into(),
@@ -1664,7 +1833,11 @@ ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index";
                         span: at(sql, "archive", 0),
                     },
                 },
-                other("alter table users rename constraint x to y", false),
+                OpKind::RenameConstraint {
+                    table: plain(3),
+                    from: "x".into(),
+                    to: "y".into(),
+                },
                 OpKind::RenameTable {
                     from: table(sql, "v RENAME", None, "v").with_len(1),
                     to: table(sql, "w;", None, "w").with_len(1),
@@ -1673,11 +1846,28 @@ ALTER INDEX IF EXISTS users_email_idx RENAME TO users_email_index";
                     from: table(sql, "mv", None, "mv"),
                     to: table(sql, "reporting", Some("reporting"), "mv"),
                 },
-                other(
-                    "alter index users_email_idx rename to users_email_index",
-                    true
-                ),
+                OpKind::RenameIndex {
+                    schema: None,
+                    from: "users_email_idx".into(),
+                    to: "users_email_index".into(),
+                    if_exists: true,
+                },
+                OpKind::RenameIndex {
+                    schema: Some("archive".into()),
+                    from: "Users_pkey".into(),
+                    to: "users_pkey".into(),
+                    if_exists: false,
+                },
+                other("alter index users_email_index set tablespace fast", true),
             ]
+        );
+        assert_eq!(
+            unreadable("ALTER INDEX a RENAME TO").as_deref(),
+            Some("ALTER INDEX RENAME TO without a new name")
+        );
+        assert_eq!(
+            unreadable("ALTER TABLE t RENAME CONSTRAINT a TO").as_deref(),
+            Some("RENAME CONSTRAINT without a new name")
         );
     }
 
