@@ -289,7 +289,7 @@ impl World {
             if doc_root != root {
                 continue;
             }
-            let Some(role) = ws.classify(&rel) else {
+            let Some(role) = ws.classify(&rel).filter(|_| !excluded(&ws, &rel)) else {
                 continue;
             };
             let (file, tree) = buffer_file(rel.clone(), role, doc.text(), doc.tree.as_ref());
@@ -309,7 +309,7 @@ impl World {
     /// The new content of one changed file.
     fn read_file(&self, ws: &Workspace, root: &Path, rel: &str, uri: &lsp::Uri) -> FileUpdate {
         let buffer_version = lock(&self.docs).open.get(uri).map(|d| d.version);
-        let Some(role) = ws.classify(rel) else {
+        let Some(role) = ws.classify(rel).filter(|_| !excluded(ws, rel)) else {
             return if ws.files.contains_key(rel) {
                 FileUpdate::Remove
             } else {
@@ -466,6 +466,32 @@ impl World {
     }
 }
 
+/// Whether the configuration's `exclude` globs leave `rel` out, as the
+/// folder walk does, so an open buffer cannot bring an excluded file back.
+fn excluded(ws: &Workspace, rel: &str) -> bool {
+    if ws.config.exclude.is_empty() {
+        return false;
+    }
+    let mut builder = ignore::overrides::OverrideBuilder::new(&ws.root);
+    for pattern in &ws.config.exclude {
+        let _ = builder.add(&format!("!{pattern}"));
+    }
+    let Ok(overrides) = builder.build() else {
+        return false;
+    };
+    let mut path = ws.root.clone();
+    path.extend(rel.split('/'));
+    // A file is left out when it or any folder above it is.
+    let mut current = Some(path.as_path());
+    while let Some(p) = current.filter(|p| p.starts_with(&ws.root) && *p != ws.root) {
+        if overrides.matched(p, p != path).is_ignore() {
+            return true;
+        }
+        current = p.parent();
+    }
+    false
+}
+
 /// An editor buffer as an indexed file: parsed incrementally, unless it is
 /// too large or binary, which it is reported as (like a file on disk).
 fn buffer_file(
@@ -488,4 +514,40 @@ enum FileUpdate {
     Remove,
     /// Not part of the model; the version of its open buffer, if any.
     Ignore(Option<i32>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excluded_buffers_stay_out() {
+        let mut ws = Workspace {
+            root: PathBuf::from("/p"),
+            ..Workspace::default()
+        };
+        assert!(!excluded(&ws, "apps/legacy/lib/a.ex"));
+        ws.config.exclude = vec!["apps/legacy/**".into(), "**/seeds.exs".into()];
+        assert!(excluded(&ws, "apps/legacy/lib/a.ex"));
+        assert!(excluded(&ws, "priv/repo/seeds.exs"));
+        assert!(!excluded(&ws, "apps/core/lib/a.ex"));
+    }
+
+    #[test]
+    fn uris_map_to_their_folder() {
+        let roots = vec![PathBuf::from("/w/a"), PathBuf::from("/w/a/nested")];
+        let at = |u: &str| u.parse::<lsp::Uri>().ok().and_then(|u| locate(&roots, &u));
+        assert_eq!(
+            at("file:///w/a/nested/lib/x.ex"),
+            Some((PathBuf::from("/w/a/nested"), "lib/x.ex".into()))
+        );
+        assert_eq!(
+            at("file:///w/a/lib/x.ex"),
+            Some((PathBuf::from("/w/a"), "lib/x.ex".into()))
+        );
+        assert_eq!(at("file:///w/other/x.ex"), None);
+        assert_eq!(at("file:///w/a/../other/x.ex"), None);
+        assert_eq!(at("untitled:Untitled-1"), None);
+        assert_eq!(at("file:///w/a"), None);
+    }
 }
