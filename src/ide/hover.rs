@@ -367,7 +367,7 @@ fn findings_markdown(snap: &Snapshot, findings: &[&Finding], out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ide::fixture::{accounts_at, load};
+    use crate::ide::fixture::{accounts_at, load, ACCOUNTS};
 
     fn hover_at(file: &str, needle: &str) -> String {
         let (snap, file, offset) = accounts_at(file, needle);
@@ -435,6 +435,38 @@ mod tests {
             "users)",
         );
         assert!(md.contains("Later migrations leave it as it is."), "{md}");
+    }
+
+    #[test]
+    fn snapshot_entry_hover_names_the_resource_and_attribute() {
+        let fixture = format!(
+            "{ACCOUNTS}//- /priv/resource_snapshots/repo/users/20240101000000.json\n{}",
+            r#"{
+  "attributes": [
+    {"allow_nil?": false, "default": "fragment(\"gen_random_uuid()\")", "primary_key?": true, "source": "id", "type": "uuid"},
+    {"allow_nil?": false, "default": "nil", "primary_key?": false, "source": "$0email", "type": "text"}
+  ],
+  "base_filter": null,
+  "repo": "Elixir.Shop.Repo",
+  "schema": null,
+  "table": "users"
+}
+"#
+        );
+        let (snap, cursor) = load(&fixture);
+        let (file, offset) = cursor.unwrap_or_default();
+        let md = hover(&snap, &file, offset)
+            .map(|h| h.markdown)
+            .unwrap_or_default();
+        assert!(md.starts_with("Resource snapshot of table `users`"), "{md}");
+        assert!(
+            md.contains("**Shop.Accounts.User** (`lib/shop/accounts/user.ex:1`)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("attribute `email` `:string` (`lib/shop/accounts/user.ex:11`)"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -25,6 +25,11 @@ use tower_lsp_server::{Client, LanguageServer, LspServiceBuilder, UriExt};
 /// answering from the snapshot it has.
 const CATCH_UP: Duration = Duration::from_secs(2);
 
+/// How long the server waits for the client to answer one of its own
+/// requests (settings, watcher registration, a progress token) before going
+/// on without it: indexing must not hang on a client that never answers.
+const CLIENT_ANSWER: Duration = Duration::from_secs(5);
+
 /// Most results of a `workspace/symbol` search.
 const WORKSPACE_SYMBOL_LIMIT: usize = 256;
 
@@ -149,7 +154,10 @@ impl Backend {
             scope_uri: None,
             section: Some(settings::SECTION.to_string()),
         }];
-        match self.client.configuration(items).await {
+        let answer = tokio::time::timeout(CLIENT_ANSWER, self.client.configuration(items))
+            .await
+            .unwrap_or_else(|_| Err(Error::invalid_request()));
+        match answer {
             Ok(mut values) if !values.is_empty() => Some(values.swap_remove(0)),
             Ok(_) => None,
             Err(e) => {
@@ -195,7 +203,13 @@ impl Backend {
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: Some(options),
         };
-        if let Err(e) = self.client.register_capability(vec![registration]).await {
+        let answer = tokio::time::timeout(
+            CLIENT_ANSWER,
+            self.client.register_capability(vec![registration]),
+        )
+        .await
+        .unwrap_or_else(|_| Err(Error::invalid_request()));
+        if let Err(e) = answer {
             self.log(
                 lsp::MessageType::WARNING,
                 format!(
@@ -702,11 +716,14 @@ async fn begin_progress(
 ) -> Option<lsp::ProgressToken> {
     let n = inner.progress_tokens.fetch_add(1, Ordering::Relaxed);
     let token = lsp::ProgressToken::String(format!("ecto-ash-lsp/indexing/{n}"));
-    client
-        .send_request::<lsp::request::WorkDoneProgressCreate>(lsp::WorkDoneProgressCreateParams {
+    let created = client.send_request::<lsp::request::WorkDoneProgressCreate>(
+        lsp::WorkDoneProgressCreateParams {
             token: token.clone(),
-        })
+        },
+    );
+    tokio::time::timeout(CLIENT_ANSWER, created)
         .await
+        .ok()?
         .ok()?;
     let message = match folders {
         1 => "1 folder".to_string(),
