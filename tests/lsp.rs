@@ -359,6 +359,15 @@ async fn a_whole_editing_session() {
         "{markdown}"
     );
 
+    // Closing without saving goes back to the file on disk: the hint returns.
+    c.mark();
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": text_document(root, USER)}),
+    )
+    .await;
+    c.diagnostics(&uri(root, CREATE), has("extra-column")).await;
+
     // Settings from the editor: turn missing-column off.
     *c.settings.lock().expect("settings") = json!({"rules": {"missing-column": "off"}});
     c.mark();
