@@ -58,17 +58,13 @@ pub fn extract(src: &str, tree: &Tree) -> MigrationFacts {
 fn extract_with(src: &str, tree: &Tree, read_sql: SqlReader) -> MigrationFacts {
     let mut facts = MigrationFacts::default();
     let modules = elixir::modules(tree, src);
-    let scan = scan(tree, src);
-    let bodies: Vec<HashSet<usize>> = modules
-        .iter()
-        .map(|m| m.body.iter().map(|n| n.id()).collect())
-        .collect();
+    // `use` lines and callbacks count only as direct statements of a module
+    // body, so the query runs on those alone, never over the whole tree.
+    let scans: Vec<Scan> = modules.iter().map(|m| scan(&m.body, src)).collect();
     let uses_migration = |i: usize| {
-        bodies.get(i).is_some_and(|ids| {
-            scan.uses
-                .iter()
-                .any(|(call, module)| module == "Ecto.Migration" && ids.contains(&call.id()))
-        })
+        scans
+            .get(i)
+            .is_some_and(|scan| scan.uses.iter().any(|module| module == "Ecto.Migration"))
     };
     let migration_modules: Vec<usize> = (0..modules.len()).filter(|i| uses_migration(*i)).collect();
     let chosen = match migration_modules.first() {
@@ -94,13 +90,15 @@ fn extract_with(src: &str, tree: &Tree, read_sql: SqlReader) -> MigrationFacts {
     facts.module_span = Some(module.name_span.clone());
     facts.uses_ecto_migration = uses_migration(chosen);
 
-    let body_ids = bodies.get(chosen).cloned().unwrap_or_default();
-    let functions: Vec<FunctionDef> = scan
-        .functions
-        .iter()
-        .filter(|(def, _)| body_ids.contains(&def.id()))
-        .map(|(def, name)| FunctionDef::read(*def, name.clone(), src))
-        .collect();
+    let functions: Vec<FunctionDef> = scans
+        .get(chosen)
+        .map(|scan| {
+            scan.functions
+                .iter()
+                .map(|(def, name)| FunctionDef::read(*def, name.clone(), src))
+                .collect()
+        })
+        .unwrap_or_default();
 
     let mut ex = Extractor {
         src,
@@ -121,45 +119,50 @@ fn extract_with(src: &str, tree: &Tree, read_sql: SqlReader) -> MigrationFacts {
     facts
 }
 
-/// What the query found in the whole file.
+/// What the query found among a module body's statements.
 #[derive(Default)]
 struct Scan<'t> {
-    /// `use X` calls with the module written.
-    uses: Vec<(Node<'t>, String)>,
+    /// The modules of `use X` lines, as written.
+    uses: Vec<String>,
     /// `def`/`defp` calls with the function name.
     functions: Vec<(Node<'t>, String)>,
 }
 
-fn scan<'t>(tree: &'t Tree, src: &str) -> Scan<'t> {
+/// Match the query against each statement itself (start depth 0): what
+/// nests inside a statement is not a `use` line or callback of the module.
+fn scan<'t>(statements: &[Node<'t>], src: &str) -> Scan<'t> {
     let mut out = Scan::default();
     let Some(query) = migration_query() else {
         return out;
     };
     let names = query.capture_names();
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(query, tree.root_node(), src.as_bytes());
+    cursor.set_max_start_depth(Some(0));
     let mut seen = HashSet::new();
-    while let Some(m) = matches.next() {
-        let mut use_call = None;
-        let mut use_module = None;
-        let mut function = None;
-        let mut function_name = None;
-        for capture in m.captures {
-            match names.get(capture.index as usize).copied() {
-                Some("migration.use") => use_call = Some(capture.node),
-                Some("migration.use.module") => use_module = Some(capture.node),
-                Some("migration.function") => function = Some(capture.node),
-                Some("migration.function.name") => function_name = Some(capture.node),
-                _ => {}
+    for stmt in statements {
+        let mut matches = cursor.matches(query, *stmt, src.as_bytes());
+        while let Some(m) = matches.next() {
+            let mut use_call = false;
+            let mut use_module = None;
+            let mut function = None;
+            let mut function_name = None;
+            for capture in m.captures {
+                match names.get(capture.index as usize).copied() {
+                    Some("migration.use") => use_call = true,
+                    Some("migration.use.module") => use_module = Some(capture.node),
+                    Some("migration.function") => function = Some(capture.node),
+                    Some("migration.function.name") => function_name = Some(capture.node),
+                    _ => {}
+                }
             }
-        }
-        if let (Some(call), Some(module)) = (use_call, use_module) {
-            let written: String = text(module, src).split_whitespace().collect();
-            out.uses.push((call, written));
-        }
-        if let (Some(def), Some(name)) = (function, function_name) {
-            if seen.insert(def.id()) {
-                out.functions.push((def, text(name, src).to_string()));
+            if let (true, Some(module)) = (use_call, use_module) {
+                out.uses
+                    .push(text(module, src).split_whitespace().collect::<String>());
+            }
+            if let (Some(def), Some(name)) = (function, function_name) {
+                if seen.insert(def.id()) {
+                    out.functions.push((def, text(name, src).to_string()));
+                }
             }
         }
     }
