@@ -662,7 +662,10 @@ pub fn nests_deeper_than(tree: &Tree, limit: usize) -> bool {
         if depth > limit {
             return true;
         }
-        if cursor.goto_first_child() {
+        // A subtree of n nodes is at most n - 1 levels deep (the count is
+        // the cursor's own, O(1)): most statements need no walk at all.
+        let fits = depth + cursor.node().descendant_count().saturating_sub(1) <= limit;
+        if !fits && cursor.goto_first_child() {
             depth += 1;
             continue;
         }
@@ -793,5 +796,51 @@ mod tests {
             ]))
         );
         assert_eq!(attrs.get("d"), Some(&Value::Str("x#{y}".into())));
+    }
+
+    /// The deepest level a full cursor walk reaches.
+    fn walked_depth(tree: &Tree) -> usize {
+        let mut cursor = tree.walk();
+        let (mut depth, mut deepest) = (0usize, 0usize);
+        loop {
+            deepest = deepest.max(depth);
+            if cursor.goto_first_child() {
+                depth += 1;
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return deepest;
+                }
+                depth -= 1;
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_depth_agrees_with_a_full_walk() {
+        let sources = [
+            String::new(),
+            "defmodule M do\n  def change do\n    create index(:t, [:a])\n  end\nend\n".into(),
+            format!("x = {}1{}\n", "[".repeat(60), "]".repeat(60)),
+            format!("f({}", "g(".repeat(40)),
+            "defmodule M do\n  def up, do: execute(\"SELECT 1\")\n  @a %{b: [c: {1, 2}]}\nend\n"
+                .into(),
+            "\u{0}\u{1}defmodule do end end (((".into(),
+        ];
+        for src in &sources {
+            let tree = parse(src).expect("parse");
+            let deepest = walked_depth(&tree);
+            for limit in 0..deepest + 3 {
+                assert_eq!(
+                    nests_deeper_than(&tree, limit),
+                    deepest > limit,
+                    "limit {limit} on {src:?}"
+                );
+            }
+        }
     }
 }
