@@ -17,7 +17,7 @@ use crate::syntax::elixir::{
     self, arguments, body_statements, call_name, keyword_args, positional_args, text,
     ModuleAttributes, Value,
 };
-use crate::syntax::sql::{parse_sql, SqlStatement};
+use crate::syntax::sql::{parse_sql_remembered, SqlStatement};
 use raw_sql::SqlText;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -51,7 +51,7 @@ type SqlReader = fn(&str) -> Vec<SqlStatement>;
 
 /// Extract the operations of every migration statement in the file.
 pub fn extract(src: &str, tree: &Tree) -> MigrationFacts {
-    extract_with(src, tree, parse_sql)
+    extract_with(src, tree, parse_sql_remembered)
 }
 
 /// [`extract`] with the SQL reader given (tests use a stand-in).

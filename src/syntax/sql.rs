@@ -19,6 +19,8 @@ mod plpgsql;
 use crate::model::facts::{OpKind, Span};
 use lexer::{lex, Cursor, Fragment, Lexed, Tok};
 use sqlparser::tokenizer::Token;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// One statement recognised in a SQL string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,38 @@ pub fn parse_sql(sql: &str) -> Vec<SqlStatement> {
     let mut out = Vec::new();
     read_fragment(&frag, Guard::NONE, 0, &mut out);
     out
+}
+
+/// Bytes of SQL text [`parse_sql_remembered`] keeps before starting over.
+const REMEMBERED_SQL_BYTES: usize = 1 << 20;
+
+/// SQL texts read lately, with what [`parse_sql`] made of them.
+#[derive(Default)]
+struct RememberedSql {
+    by_text: HashMap<Box<str>, Vec<SqlStatement>>,
+    bytes: usize,
+}
+
+/// [`parse_sql`], remembered by text: an edit re-reads every `execute` of
+/// the edited migration, and nearly all of their SQL is unchanged. Pure, so
+/// a remembered answer is the answer.
+pub fn parse_sql_remembered(sql: &str) -> Vec<SqlStatement> {
+    static REMEMBERED: OnceLock<Mutex<RememberedSql>> = OnceLock::new();
+    let memo = REMEMBERED.get_or_init(Mutex::default);
+    if let Some(hit) = memo.lock().ok().and_then(|m| m.by_text.get(sql).cloned()) {
+        return hit;
+    }
+    let statements = parse_sql(sql);
+    if sql.len() <= REMEMBERED_SQL_BYTES / 16 {
+        if let Ok(mut m) = memo.lock() {
+            if m.bytes + sql.len() > REMEMBERED_SQL_BYTES {
+                *m = RememberedSql::default();
+            }
+            m.bytes += sql.len();
+            m.by_text.insert(sql.into(), statements.clone());
+        }
+    }
+    statements
 }
 
 /// How deep SQL may nest inside strings inside SQL (`EXECUTE '…'` in a `DO`
@@ -204,6 +238,25 @@ fn unreadable(span: Span, reason: &str, guard: Guard) -> SqlStatement {
 mod tests {
     use super::*;
     use crate::model::facts::{ColumnDef, ConstraintKind, ForeignKeyDef, IndexDef, TableName};
+
+    #[test]
+    fn remembered_answers_are_the_answers() {
+        let texts = [
+            "CREATE INDEX IF NOT EXISTS i ON s.t (a)",
+            "ALTER TABLE t ADD COLUMN a int, ADD b text UNIQUE",
+            "COMMENT ON TABLE t IS 'x'",
+            "DO $$ BEGIN CREATE TYPE e AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN null; END $$",
+            "",
+            "CREATE TABLE (",
+        ];
+        for _ in 0..2 {
+            for sql in texts {
+                assert_eq!(parse_sql_remembered(sql), parse_sql(sql), "{sql}");
+            }
+        }
+        let long = "SELECT 1; ".repeat(REMEMBERED_SQL_BYTES / 10);
+        assert_eq!(parse_sql_remembered(&long), parse_sql(&long));
+    }
 
     /// The byte range of the `nth` occurrence of `needle` in `sql`.
     fn at(sql: &str, needle: &str, nth: usize) -> Span {
