@@ -12,9 +12,11 @@ use crate::model::convention;
 use crate::model::facts::{ConstraintKind, Direction, MigrationOp, OpKind, OpSource, TableName};
 use crate::model::fold::FoldEvent;
 use crate::model::workspace::{FileRole, SourceFile, Workspace};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
+    // The stance reads the whole workspace: once per root, not per migration.
+    let mut hand_written_roots: BTreeMap<&str, bool> = BTreeMap::new();
     for file in ws.files.values() {
         let Some(facts) = file.migration() else {
             continue;
@@ -26,7 +28,9 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
         }
         // Re-runs matter only where migrations are written to survive them;
         // a rollback of `change/0` fails in every project.
-        let judge_reruns = hand_written(ws, analysis, file);
+        let judge_reruns = *hand_written_roots
+            .entry(file.role.root())
+            .or_insert_with(|| hand_written(ws, analysis, file.role.root()));
         let mut dropped = Dropped::default();
         let mut reported_executes = BTreeSet::new();
         for op in &facts.ops {
@@ -98,12 +102,12 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whether the file's project writes migrations by hand (Option B, or the
+/// Whether the project at `root` writes migrations by hand (Option B, or the
 /// undecided seed state), where every statement should survive a re-run.
 /// Projects that generate migrations from tracked snapshots run each one
 /// exactly once, and so do plain Ecto projects.
-fn hand_written(ws: &Workspace, analysis: &Analysis, file: &SourceFile) -> bool {
-    convention::stance(ws, analysis, file.role.root()).idempotency()
+fn hand_written(ws: &Workspace, analysis: &Analysis, root: &str) -> bool {
+    convention::stance(ws, analysis, root).idempotency()
 }
 
 fn show(t: &TableName) -> String {
