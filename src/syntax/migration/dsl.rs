@@ -106,15 +106,20 @@ impl<'s, 't> Extractor<'s, 't> {
                     if_not_exists: false,
                 })
             }),
-            _ => Err(self.unresolved_at(
-                object.byte_range(),
-                format!(
-                    "`{}` is not `table(…)`, `index(…)` or `constraint(…)`: not followed",
-                    self.snippet(&object.byte_range())
-                ),
-            )),
+            _ => Err(self.not_a_schema_object(object)),
         };
         self.push_result(result, node, verb, ctx);
+    }
+
+    /// The argument of `create`/`drop`/… is not one of Ecto's schema objects.
+    fn not_a_schema_object(&self, object: Node) -> Unresolved {
+        self.unresolved_at(
+            object.byte_range(),
+            format!(
+                "`{}` is not `table(…)`, `index(…)` or `constraint(…)`: not followed",
+                self.snippet(&object.byte_range())
+            ),
+        )
     }
 
     fn push_result(
@@ -232,13 +237,7 @@ impl<'s, 't> Extractor<'s, 't> {
                         if_exists,
                     })
             }
-            _ => Err(self.unresolved_at(
-                object.byte_range(),
-                format!(
-                    "`{}` is not `table(…)`, `index(…)` or `constraint(…)`: not followed",
-                    self.snippet(&object.byte_range())
-                ),
-            )),
+            _ => Err(self.not_a_schema_object(object)),
         };
         self.push_result(result, node, verb, ctx);
     }
