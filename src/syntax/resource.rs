@@ -15,7 +15,10 @@ mod repo;
 mod template;
 mod types;
 
-use crate::model::facts::{BaseUse, ElixirFacts, ResourceFacts, ResourceKind, Span, Unresolved};
+use crate::model::facts::{
+    AttributeFacts, AttributeOrigin, BaseUse, BelongsToFacts, ElixirFacts, ResourceFacts,
+    ResourceKind, Span, Unresolved,
+};
 use crate::syntax::elixir::{
     self, alias_name, atom_name, call_name, do_block, eval, keyword_args, positional_args, text,
     ModuleAttributes, ModuleNode, Value,
@@ -732,6 +735,32 @@ pub(super) fn first_line(node: Node, src: &str) -> Span {
 }
 
 /// A resource with nothing declared yet.
+/// A `belongs_to` and, unless it says `define_attribute? false`
+/// (`define_field: false`), the key attribute it declares: the column
+/// `column`, typed by the relationship (`"belongs_to"` until the
+/// destination's key type is known).
+pub(super) fn belongs_to_with_key(
+    rel: BelongsToFacts,
+    name_span: Span,
+    column: String,
+) -> (BelongsToFacts, Option<AttributeFacts>) {
+    let key = rel.define_attribute.then(|| AttributeFacts {
+        name: rel.attribute.clone(),
+        span: rel.span.clone(),
+        name_span,
+        written_type: rel
+            .attribute_type
+            .clone()
+            .unwrap_or_else(|| "belongs_to".into()),
+        column,
+        allow_nil: rel.allow_nil,
+        primary_key: rel.primary_key,
+        default: None,
+        origin: AttributeOrigin::BelongsTo,
+    });
+    (rel, key)
+}
+
 pub(super) fn empty_resource(module: &ModuleNode, kind: ResourceKind) -> ResourceFacts {
     ResourceFacts {
         module: module.name.clone(),

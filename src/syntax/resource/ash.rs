@@ -2,7 +2,10 @@
 //! `attributes`, `relationships`, `identities`, `cloak` and `multitenancy`
 //! sections, read into a [`ResourceFacts`].
 
-use super::{collapse, empty_resource, entity_options, first_line, option, Dsl, Reader, Setting};
+use super::{
+    belongs_to_with_key, collapse, empty_resource, entity_options, first_line, option, Dsl, Reader,
+    Setting,
+};
 use crate::model::facts::{
     AttributeFacts, AttributeOrigin, BaseUse, BelongsToFacts, CheckConstraintFacts,
     CustomIndexFacts, IdentityFacts, Multitenancy, ResourceFacts, ResourceKind, Span,
@@ -742,19 +745,7 @@ fn belongs_to(reader: &mut Reader, stmt: Node) -> Option<(BelongsToFacts, Option
         .bool_option(option(&options, "define_attribute?"), "`define_attribute?`")
         .flatten()
         .unwrap_or(true);
-    let key = define_attribute.then(|| AttributeFacts {
-        name: attribute.clone(),
-        span: stmt.byte_range(),
-        name_span: name_node.byte_range(),
-        written_type: attribute_type
-            .clone()
-            .unwrap_or_else(|| "belongs_to".into()),
-        column: attribute.clone(),
-        allow_nil,
-        primary_key,
-        default: None,
-        origin: AttributeOrigin::BelongsTo,
-    });
+    let column = attribute.clone();
     let rel = BelongsToFacts {
         name,
         span: stmt.byte_range(),
@@ -765,7 +756,7 @@ fn belongs_to(reader: &mut Reader, stmt: Node) -> Option<(BelongsToFacts, Option
         define_attribute,
         primary_key,
     };
-    Some((rel, key))
+    Some(belongs_to_with_key(rel, name_node.byte_range(), column))
 }
 
 fn identities(reader: &mut Reader, section: Node, r: &mut ResourceFacts) {

@@ -3,7 +3,9 @@
 //! attributes Ecto reads when `schema` runs (`@primary_key`,
 //! `@foreign_key_type`, `@schema_prefix`, `@timestamps_opts`).
 
-use super::{collapse, empty_resource, first_line, option, Dsl, Reader, Setting};
+use super::{
+    belongs_to_with_key, collapse, empty_resource, first_line, option, Dsl, Reader, Setting,
+};
 use crate::model::facts::{
     AttributeFacts, AttributeOrigin, BaseUse, BelongsToFacts, ResourceFacts, ResourceKind, Span,
     Valued,
@@ -364,19 +366,6 @@ fn belongs_to(
         .flatten()
         .unwrap_or(false);
     let column = source(reader, &options).unwrap_or_else(|| attribute.clone());
-    let key = define_attribute.then(|| AttributeFacts {
-        name: attribute.clone(),
-        span: stmt.byte_range(),
-        name_span: name_node.byte_range(),
-        written_type: attribute_type
-            .clone()
-            .unwrap_or_else(|| "belongs_to".into()),
-        column,
-        allow_nil: None,
-        primary_key,
-        default: None,
-        origin: AttributeOrigin::BelongsTo,
-    });
     let rel = BelongsToFacts {
         name,
         span: stmt.byte_range(),
@@ -387,7 +376,7 @@ fn belongs_to(
         define_attribute,
         primary_key,
     };
-    Some((rel, key))
+    Some(belongs_to_with_key(rel, name_node.byte_range(), column))
 }
 
 /// `embeds_one` / `embeds_many`: stored as a map (an array of maps).
