@@ -3,6 +3,9 @@
 //! byte ranges into workspace files; only `lsp/` turns them into protocol
 //! types and positions.
 
+pub mod actions;
+pub mod fixes;
+pub mod generate;
 pub mod hover;
 pub mod navigation;
 pub mod subject;
