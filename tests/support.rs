@@ -133,3 +133,56 @@ pub fn write_fixture(dir: &Path, fixture: &str) {
         std::fs::write(path, text).expect("write");
     }
 }
+
+/// An outside program a test needs (elixir, pg_ctl, nvim…), found on PATH or
+/// at one of `extra` paths. Missing, the test is skipped with a message, but
+/// under `ECTO_ASH_LSP_CI=1` (set by `.ci/run`, which installs them) a
+/// missing tool fails the test instead of hiding it.
+pub fn external_tool(name: &str, extra: &[&str]) -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    let found = on_path.or_else(|| extra.iter().map(PathBuf::from).find(|p| p.is_file()));
+    if found.is_none() {
+        if std::env::var("ECTO_ASH_LSP_CI").as_deref() == Ok("1") {
+            panic!("`{name}` is required under ECTO_ASH_LSP_CI=1 (.ci/run installs it)");
+        }
+        eprintln!("skipped: `{name}` is not installed (./.ci/run installs it)");
+    }
+    found
+}
+
+/// Assert that `code` is Elixir that `Code.string_to_quoted!/1` parses and
+/// `Code.format_string!/1` leaves unchanged. Runs only our own generated
+/// text through Debian's `elixir`, never a user's project. Skipped (see
+/// [`external_tool`]) when elixir is absent.
+pub fn assert_elixir_formatted(code: &str) {
+    let Some(elixir) = external_tool("elixir", &[]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("generated.exs");
+    std::fs::write(&file, code).expect("write");
+    let script = r#"
+        [path] = System.argv()
+        code = File.read!(path)
+        Code.string_to_quoted!(code)
+        formatted = IO.iodata_to_binary([Code.format_string!(code), "\n"])
+        if formatted != code do
+          IO.puts(:stderr, "not mix-format output; the formatter gives:\n" <> formatted)
+          System.halt(1)
+        end
+    "#;
+    let out = Command::new(elixir)
+        .args(["-e", script, "--"])
+        .arg(&file)
+        .output()
+        .expect("elixir runs");
+    assert!(
+        out.status.success(),
+        "generated Elixir is not parsed or not formatted:\n{code}\n---\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
