@@ -14,9 +14,9 @@ pub fn sql(path: &Path, version: Option<&str>, way: Way) -> i32 {
         Err(e) => return trouble(&e),
     };
     if let Some(wanted) = version {
-        let known = report.workspace.files.values().any(|f| {
-            matches!(&f.role, FileRole::Migration { version: Some(v), .. } if v == wanted)
-        });
+        let known = report.workspace.files.values().any(
+            |f| matches!(&f.role, FileRole::Migration { version: Some(v), .. } if v == wanted),
+        );
         if !known {
             return trouble(&format!("no migration with version {wanted}"));
         }

@@ -333,7 +333,8 @@ impl Renderer<'_> {
                     let mut def = format!("{} {}", quote(&c.name)?, self.column_type(&c)?);
                     // The key `table/2` adds (default or `primary_key:` option)
                     // is `add(name, type, primary_key: true)`: no `null:`.
-                    let from_table = c.implicit || (c.primary_key && c.span.contains(&table.span.start));
+                    let from_table =
+                        c.implicit || (c.primary_key && c.span.contains(&table.span.start));
                     if from_table {
                         c.null = None;
                     }
@@ -416,7 +417,11 @@ impl Renderer<'_> {
                         .reference_type()
                         .unwrap_or_else(|| t.clone()),
                     (Some(Some(t)), _) => t.clone(),
-                    _ => return Err(format!("the new type of column `{column}` is not a literal")),
+                    _ => {
+                        return Err(format!(
+                            "the new type of column `{column}` is not a literal"
+                        ))
+                    }
                 };
                 let mut sql = format!("ALTER TABLE {} ", self.table(table)?);
                 if let Some(fk) = drop_foreign_key {
@@ -513,7 +518,12 @@ impl Renderer<'_> {
         }
     }
 
-    fn create_index(&self, index: &IndexDef, if_not_exists: bool, span: &Span) -> Result<String, String> {
+    fn create_index(
+        &self,
+        index: &IndexDef,
+        if_not_exists: bool,
+        span: &Span,
+    ) -> Result<String, String> {
         let columns = index
             .columns
             .iter()
@@ -539,7 +549,12 @@ impl Renderer<'_> {
     }
 
     /// `CONSTRAINT "t_c_fkey" FOREIGN KEY ("c") REFERENCES "s"."r"("id") …`.
-    fn reference(&self, fk: &ForeignKeyDef, table: &TableName, column: &str) -> Result<String, String> {
+    fn reference(
+        &self,
+        fk: &ForeignKeyDef,
+        table: &TableName,
+        column: &str,
+    ) -> Result<String, String> {
         let name = match &fk.name {
             Some(n) => quote(n)?,
             None => quote(&format!("{}_{column}_fkey", table.name))?,

@@ -117,7 +117,9 @@ fn reversed_sql(r: &Renderer, op: &MigrationOp) -> Result<Vec<String>, String> {
             return Ok(vec![sql]);
         }
         OpKind::DropIndex { .. } => {
-            return Err("recreating the index needs its columns, which the model does not keep".into())
+            return Err(
+                "recreating the index needs its columns, which the model does not keep".into(),
+            )
         }
         OpKind::RemoveColumn { .. } => {
             return Err(
