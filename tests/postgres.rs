@@ -16,6 +16,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// A foreign key: (columns, referenced table, referenced columns, on delete).
+type ForeignKeyShape = (Vec<String>, String, Vec<String>, Option<String>);
+
 /// One table as both sides describe it, in one spelling.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct TableShape {
@@ -24,8 +27,7 @@ struct TableShape {
     primary_key: Vec<String>,
     /// name → (columns, unique)
     indexes: BTreeMap<String, (Vec<String>, bool)>,
-    /// name → (columns, referenced table, referenced columns, on delete)
-    foreign_keys: BTreeMap<String, (Vec<String>, String, Vec<String>, Option<String>)>,
+    foreign_keys: BTreeMap<String, ForeignKeyShape>,
     /// name → expression
     checks: BTreeMap<String, String>,
 }
