@@ -460,7 +460,7 @@ impl Renderer<'_> {
             OpKind::CreateIndex {
                 index,
                 if_not_exists,
-            } => one(self.create_index(index, *if_not_exists, &span)?),
+            } => one(self.create_index(index, *if_not_exists)?),
             OpKind::DropIndex {
                 table,
                 schema,
@@ -518,12 +518,7 @@ impl Renderer<'_> {
         }
     }
 
-    fn create_index(
-        &self,
-        index: &IndexDef,
-        if_not_exists: bool,
-        span: &Span,
-    ) -> Result<String, String> {
+    fn create_index(&self, index: &IndexDef, if_not_exists: bool) -> Result<String, String> {
         let columns = index
             .columns
             .iter()
@@ -544,7 +539,6 @@ impl Renderer<'_> {
         if let Some(w) = &index.where_clause {
             let _ = write!(sql, " WHERE {w}");
         }
-        let _ = span;
         Ok(sql)
     }
 
