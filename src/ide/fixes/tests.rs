@@ -432,6 +432,51 @@ end
 }
 
 #[test]
+fn create_table_of_an_existing_table_warns_and_stays_out_of_fix_all() {
+    let fixture = format!(
+        "{HEAD}//- /priv/repo/migrations/20230101000000_first.exs
+defmodule Shop.Repo.Migrations.First do
+  use Ecto.Migration
+
+  def change do
+    create_if_not_exists table(:users) do
+      add :email, :string
+    end
+  end
+end
+//- /{MIGRATION}
+defmodule Shop.Repo.Migrations.M do
+  use Ecto.Migration
+
+  def change do
+    create table(:users) do
+      add :email, :string
+      add :name, :string
+    end
+  end
+end
+"
+    );
+    let snap = load(&fixture).0;
+    let (index, finding) = snap
+        .findings
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.code() == "non-idempotent-statement")
+        .expect("a finding");
+    let actions = quick_fixes(&snap, index, finding);
+    assert_eq!(actions.len(), 1);
+    assert!(!actions[0].preferred);
+    assert!(
+        actions[0].title.starts_with("Use create_if_not_exists (careful: public.users already exists, created at priv/repo/migrations/20230101000000_first.exs:5"),
+        "{}",
+        actions[0].title
+    );
+    assert!(actions[0].title.ends_with("(hidden-drift))"));
+    assert_eq!(fix_all(&snap, MIGRATION), None);
+}
+
+#[test]
 fn fix_all_fixes_every_statement_once() {
     let snap = snapshot(
         r#"
