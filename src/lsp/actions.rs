@@ -138,7 +138,9 @@ pub fn workspace_edit(
         if !action.new_files.is_empty() {
             return None;
         }
-        let changes = per_file
+        // `Uri` hashes by its text; the lint cannot see that.
+        #[allow(clippy::mutable_key_type)]
+        let changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = per_file
             .into_iter()
             .map(|(uri, _, edits)| (uri, edits))
             .collect();
