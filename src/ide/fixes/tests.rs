@@ -523,3 +523,42 @@ fn broken_and_odd_input_gives_no_fix_and_no_panic() {
         let _ = fix_all(&snap, MIGRATION);
     }
 }
+
+#[test]
+fn raw_sql_edits_land_right_through_escapes_and_sigils() {
+    let (text, _) = fix_one(
+        r#"
+defmodule Shop.Repo.Migrations.M do
+  use Ecto.Migration
+
+  def up do
+    execute "ALTER TABLE \"Users\" ADD COLUMN \"Nick\" text"
+  end
+end
+"#,
+        "non-idempotent-statement",
+    );
+    assert!(
+        text.contains(r#"execute "ALTER TABLE \"Users\" ADD COLUMN IF NOT EXISTS \"Nick\" text""#),
+        "{text}"
+    );
+    let (text, _) = fix_one(
+        r#"
+defmodule Shop.Repo.Migrations.M do
+  use Ecto.Migration
+
+  def up do
+    execute ~S"""
+    CREATE TABLE audit.events (id bigserial PRIMARY KEY, note text DEFAULT E'\\n');
+    CREATE INDEX events_note_index ON audit.events (note);
+    """
+  end
+end
+"#,
+        "non-idempotent-statement",
+    );
+    assert!(
+        text.contains("    CREATE TABLE IF NOT EXISTS audit.events (id bigserial PRIMARY KEY, note text DEFAULT E'\\\\n');\n    CREATE INDEX events_note_index"),
+        "{text}"
+    );
+}
