@@ -1,8 +1,9 @@
-//! The command line: `check`, `schema` and `rules`, their output formats
+//! The command line: `check`, `schema`, `generate` and `rules`, their output formats
 //! and exit codes (CONTRACT.md). Positions become line/column only here.
 
 pub mod baseline;
 pub mod changed;
+pub mod generate;
 pub mod github;
 pub mod human;
 pub mod json;
