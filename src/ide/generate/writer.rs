@@ -278,18 +278,25 @@ pub fn render_block(stmts: &[Stmt], indent: usize, out: &mut String) {
         .collect();
     let mut lines: Vec<String> = Vec::new();
     let mut previous_multiline = false;
+    let mut previous_comment = false;
     for (blank, text, comment) in rendered {
         if blank {
             if lines.last().is_some_and(|l| !l.is_empty()) {
                 lines.push(String::new());
             }
             previous_multiline = false;
+            previous_comment = false;
             continue;
         }
-        if previous_multiline && lines.last().is_some_and(|l| !l.is_empty()) {
+        let multiline = !comment && text.contains('\n');
+        // The formatter separates a multi-line statement from its
+        // neighbours, except from a comment right above it.
+        let separate = previous_multiline || (multiline && !previous_comment);
+        if separate && lines.last().is_some_and(|l| !l.is_empty()) {
             lines.push(String::new());
         }
-        previous_multiline = !comment && text.contains('\n');
+        previous_multiline = multiline;
+        previous_comment = comment;
         lines.push(text);
     }
     while lines.last().is_some_and(|l| l.is_empty()) {
@@ -439,7 +446,7 @@ mod tests {
         );
         assert_eq!(
             out,
-            "    # first\n    a()\n    execute(\"\"\"\n    SELECT 1\n      FROM x\n    \"\"\")\n\n    b()\n"
+            "    # first\n    a()\n\n    execute(\"\"\"\n    SELECT 1\n      FROM x\n    \"\"\")\n\n    b()\n"
         );
     }
 }
