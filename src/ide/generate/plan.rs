@@ -148,7 +148,11 @@ pub fn plan(analysis: &Analysis, r: &LinkedResource, table: &str, prefix: Prefix
                 name: attr.column.clone(),
                 attribute: attr.name.clone(),
                 ty,
-                not_null: !attr.primary_key && attr.allow_nil == Some(false),
+                // Ecto's `timestamps()` columns are NOT NULL.
+                not_null: !attr.primary_key
+                    && (attr.allow_nil == Some(false)
+                        || (r.facts.kind == ResourceKind::Ecto
+                            && attr.origin == AttributeOrigin::Timestamp)),
                 default: default_of(r.facts.kind, attr),
                 primary_key: attr.primary_key,
             }),
@@ -432,6 +436,13 @@ fn ecto_type(written: &str) -> Option<&'static str> {
     })
 }
 
+/// SQL defaults of `uuid_primary_key`, `uuid_v7_primary_key` and the timestamps.
+const SQL_DEFAULTS: &[&str] = &[
+    "gen_random_uuid()",
+    "uuid_generate_v7()",
+    "(now() AT TIME ZONE 'utc')",
+];
+
 /// The column default AshPostgres writes for an attribute; `None` for
 /// defaults computed by the application (functions, module calls).
 fn default_of(kind: ResourceKind, attr: &AttributeFacts) -> Option<Expr> {
@@ -439,11 +450,15 @@ fn default_of(kind: ResourceKind, attr: &AttributeFacts) -> Option<Expr> {
         return None;
     }
     let written = attr.default.as_deref()?.trim();
-    match attr.origin {
-        AttributeOrigin::PrimaryKey | AttributeOrigin::Timestamp => {
-            return Some(Expr::call("fragment", vec![Expr::string(written)]));
-        }
-        _ => {}
+    // The database defaults the extractor gives key and timestamp
+    // shorthands (also when a base module declares them).
+    if SQL_DEFAULTS.contains(&written)
+        && matches!(
+            attr.origin,
+            AttributeOrigin::PrimaryKey | AttributeOrigin::Timestamp | AttributeOrigin::Base
+        )
+    {
+        return Some(Expr::call("fragment", vec![Expr::string(written)]));
     }
     literal_default(written)
 }
@@ -621,6 +636,24 @@ pub fn column_matches(
             None => true,
         };
     (type_ok, null_ok)
+}
+
+/// Whether the table has a unique index (or primary key) over the index's
+/// columns under another name.
+pub fn covered_elsewhere(table: &FoldedTable, index: &IndexPlan) -> bool {
+    let mut wanted: Vec<&str> = index.columns.iter().map(String::as_str).collect();
+    wanted.sort_unstable();
+    let same = |columns: Vec<&str>| {
+        let mut columns = columns;
+        columns.sort_unstable();
+        columns == wanted
+    };
+    table
+        .indexes
+        .iter()
+        .filter(|i| i.unique && i.name != index.name && i.where_clause.is_none())
+        .any(|i| same(i.columns.iter().map(String::as_str).collect()))
+        || same(table.primary_key().iter().map(|c| c.name.as_str()).collect())
 }
 
 /// The table of a resource in its model, when the model has made it.
