@@ -78,7 +78,10 @@ pub enum GenerateError {
     /// No Postgres-backed resource or schema has that name.
     Unknown(String),
     /// Several resources end with that name.
-    Ambiguous { query: String, candidates: Vec<String> },
+    Ambiguous {
+        query: String,
+        candidates: Vec<String>,
+    },
     /// The table (or schema) name is not a literal.
     NoTable(String),
     /// The repo (and so the migrations folder) is not known.
@@ -95,10 +98,16 @@ impl fmt::Display for GenerateError {
                 candidates.join(", ")
             ),
             GenerateError::NoTable(m) => {
-                write!(f, "the table of {m} is not a literal, so no migration can be written for it")
+                write!(
+                    f,
+                    "the table of {m} is not a literal, so no migration can be written for it"
+                )
             }
             GenerateError::NoRepo(m) => {
-                write!(f, "the repo of {m} is not known, so its migrations folder is not either")
+                write!(
+                    f,
+                    "the repo of {m} is not known, so its migrations folder is not either"
+                )
             }
         }
     }
@@ -108,7 +117,10 @@ impl std::error::Error for GenerateError {}
 
 /// The resource `query` names: its full module name, or a unique suffix of
 /// it at a `.` (`SecurityEvent`, `Platform.SecurityEvent`).
-pub fn find_resource<'s>(snap: &'s Snapshot, query: &str) -> Result<&'s LinkedResource, GenerateError> {
+pub fn find_resource<'s>(
+    snap: &'s Snapshot,
+    query: &str,
+) -> Result<&'s LinkedResource, GenerateError> {
     let query = query.trim().trim_start_matches("Elixir.");
     let resources = &snap.analysis.resources;
     if let Some(r) = resources.iter().find(|r| r.facts.module == query) {
@@ -212,7 +224,8 @@ pub fn generate(
     let mut down_alter = Vec::new();
     if let (Some(table), true) = (existing, options.alter_columns) {
         for attr in &r.facts.attributes {
-            let (Some(column), Some(planned)) = (table.column(&attr.column), plan.column(&attr.column))
+            let (Some(column), Some(planned)) =
+                (table.column(&attr.column), plan.column(&attr.column))
             else {
                 continue;
             };
@@ -230,10 +243,30 @@ pub fn generate(
                 );
                 continue;
             };
-            let new_type = if type_ok { old_type.clone() } else { planned.ty.clone() };
-            let new_null = if null_ok { column.null } else { !planned.not_null };
-            alter.push(modify(&column.name, &new_type, new_null, &old_type, column.null));
-            down_alter.push(modify(&column.name, &old_type, column.null, &new_type, new_null));
+            let new_type = if type_ok {
+                old_type.clone()
+            } else {
+                planned.ty.clone()
+            };
+            let new_null = if null_ok {
+                column.null
+            } else {
+                !planned.not_null
+            };
+            alter.push(modify(
+                &column.name,
+                &new_type,
+                new_null,
+                &old_type,
+                column.null,
+            ));
+            down_alter.push(modify(
+                &column.name,
+                &old_type,
+                column.null,
+                &new_type,
+                new_null,
+            ));
         }
     }
     if !alter.is_empty() {
@@ -323,7 +356,11 @@ pub fn generate(
             "Nothing to undo: the table already had everything up/0 makes.".into(),
         ));
     }
-    let verb = if existing.is_some() { "update" } else { "create" };
+    let verb = if existing.is_some() {
+        "update"
+    } else {
+        "create"
+    };
     Ok(target.migration(
         snap,
         &format!("{verb}_{}", plan.table),
@@ -394,7 +431,10 @@ impl Target {
             .or_else(|| model.and_then(|m| m.repo_module.clone()))
             .ok_or_else(|| GenerateError::NoRepo(module.clone()))?;
         let repo_dir = match model {
-            Some(m) if m.repo_module.as_deref() == Some(repo_module.as_str()) || m.repo_module.is_none() => {
+            Some(m)
+                if m.repo_module.as_deref() == Some(repo_module.as_str())
+                    || m.repo_module.is_none() =>
+            {
                 m.key.repo_dir.clone()
             }
             _ => {
@@ -579,7 +619,8 @@ pub fn version_seconds(version: &str) -> Option<u64> {
     if version.len() != 14 || !version.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let part = |range: std::ops::Range<usize>| version.get(range).and_then(|s| s.parse::<i64>().ok());
+    let part =
+        |range: std::ops::Range<usize>| version.get(range).and_then(|s| s.parse::<i64>().ok());
     let (y, mo, d) = (part(0..4)?, part(4..6)?, part(6..8)?);
     let (h, mi, s) = (part(8..10)?, part(10..12)?, part(12..14)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {

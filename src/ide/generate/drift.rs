@@ -117,9 +117,9 @@ impl Fix<'_> {
         up: Vec<Stmt>,
         down: Vec<Stmt>,
     ) -> Action {
-        let generated =
-            self.target
-                .migration(self.snap, snake, &self.plan, up, down, self.options);
+        let generated = self
+            .target
+            .migration(self.snap, snake, &self.plan, up, down, self.options);
         let mut action = self.action(title, true);
         action.new_files.push(generated.into_new_file());
         action
@@ -201,7 +201,11 @@ impl Fix<'_> {
             .find(|b| b.span == self.finding.span)
             .or_else(|| {
                 let column = self.finding.column.as_deref()?;
-                self.r.facts.belongs_to.iter().find(|b| b.attribute == column)
+                self.r
+                    .facts
+                    .belongs_to
+                    .iter()
+                    .find(|b| b.attribute == column)
             })?;
         let fk = self.plan.foreign_key(&bt.attribute)?;
         let guarded = plan::guarded_foreign_key(&self.plan, fk)?;
@@ -260,9 +264,7 @@ impl Fix<'_> {
         let file = self.snap.file(&self.r.file)?;
         let decl = file.text.get(attr.span.clone())?;
         let after_name = attr.name_span.end.checked_sub(attr.span.start)?;
-        let at = decl
-            .get(after_name..)?
-            .find(attr.written_type.as_str())?
+        let at = decl.get(after_name..)?.find(attr.written_type.as_str())?
             + after_name
             + attr.span.start;
         let mut action = self.action(format!("Change :{} to type {new_type}", attr.name), false);
@@ -282,7 +284,10 @@ impl Fix<'_> {
         let planned = self.planned()?;
         let old = plan::type_of_column(column)?;
         let stmt = |ty: &Expr, from: &Expr| {
-            Stmt::Call(Expr::call("modify", vec![Expr::atom(&column.name), ty.clone()]).kw("from", from.clone()))
+            Stmt::Call(
+                Expr::call("modify", vec![Expr::atom(&column.name), ty.clone()])
+                    .kw("from", from.clone()),
+            )
         };
         Some(self.migration_action(
             format!(
@@ -311,7 +316,9 @@ fn allow_nil_edit(text: &str, attr: &AttributeFacts, want: bool) -> Option<TextE
         if let Some(i) = decl.find(pattern) {
             let value_at = i + pattern.len();
             let rest = decl.get(value_at..)?;
-            let old = ["true", "false"].into_iter().find(|v| rest.starts_with(v))?;
+            let old = ["true", "false"]
+                .into_iter()
+                .find(|v| rest.starts_with(v))?;
             let start = attr.span.start + value_at;
             return Some(TextEdit {
                 span: start..start + old.len(),
@@ -319,14 +326,19 @@ fn allow_nil_edit(text: &str, attr: &AttributeFacts, want: bool) -> Option<TextE
             });
         }
     }
-    let line_start = text.get(..attr.span.start)?.rfind('\n').map_or(0, |i| i + 1);
+    let line_start = text
+        .get(..attr.span.start)?
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let indent = text
         .get(line_start..attr.span.start)?
         .chars()
         .take_while(|c| *c == ' ')
         .count();
     let first_line_end = decl.find('\n');
-    if let Some(end) = first_line_end.filter(|&e| decl.get(..e).is_some_and(|l| l.trim_end().ends_with(" do"))) {
+    if let Some(end) =
+        first_line_end.filter(|&e| decl.get(..e).is_some_and(|l| l.trim_end().ends_with(" do")))
+    {
         let at = attr.span.start + end;
         return Some(TextEdit {
             span: at..at,
@@ -362,7 +374,9 @@ fn attribute_type_for(kind: ResourceKind, pg: &str) -> Option<String> {
         (TypeFamily::Json, _) => ":map",
         (TypeFamily::Timestamp, ResourceKind::Ash) if precise.ends_with("(0)") => ":utc_datetime",
         (TypeFamily::Timestamp, ResourceKind::Ash) => ":utc_datetime_usec",
-        (TypeFamily::Timestamp, ResourceKind::Ecto) if precise.ends_with("(0)") => ":naive_datetime",
+        (TypeFamily::Timestamp, ResourceKind::Ecto) if precise.ends_with("(0)") => {
+            ":naive_datetime"
+        }
         (TypeFamily::Timestamp, ResourceKind::Ecto) => ":naive_datetime_usec",
         (TypeFamily::Date, _) => ":date",
         (TypeFamily::Time, _) => ":time",
@@ -406,7 +420,10 @@ mod tests {
         assert!(apply(text, &e).contains("allow_nil?: true"));
 
         let text = "    attribute :a, :string do\n      public? true\n    end\n";
-        let a = attr(text, "attribute :a, :string do\n      public? true\n    end");
+        let a = attr(
+            text,
+            "attribute :a, :string do\n      public? true\n    end",
+        );
         let e = allow_nil_edit(text, &a, false).unwrap_or_else(|| panic!("an edit"));
         assert_eq!(
             apply(text, &e),
@@ -428,13 +445,22 @@ mod tests {
 
     #[test]
     fn attribute_types_for_columns() {
-        assert_eq!(attribute_type_for(ResourceKind::Ash, "varchar(255)").as_deref(), Some(":string"));
-        assert_eq!(attribute_type_for(ResourceKind::Ash, "bigint").as_deref(), Some(":integer"));
+        assert_eq!(
+            attribute_type_for(ResourceKind::Ash, "varchar(255)").as_deref(),
+            Some(":string")
+        );
+        assert_eq!(
+            attribute_type_for(ResourceKind::Ash, "bigint").as_deref(),
+            Some(":integer")
+        );
         assert_eq!(
             attribute_type_for(ResourceKind::Ash, "text[]").as_deref(),
             Some("{:array, :string}")
         );
-        assert_eq!(attribute_type_for(ResourceKind::Ecto, "uuid").as_deref(), Some(":binary_id"));
+        assert_eq!(
+            attribute_type_for(ResourceKind::Ecto, "uuid").as_deref(),
+            Some(":binary_id")
+        );
         assert_eq!(attribute_type_for(ResourceKind::Ash, "tsvector"), None);
     }
 }

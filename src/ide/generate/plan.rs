@@ -6,7 +6,9 @@
 
 use super::writer::{atom, Expr, Stmt};
 use crate::model::analysis::{Analysis, LinkedResource};
-use crate::model::facts::{AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind, TypeStorage};
+use crate::model::facts::{
+    AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind, TypeStorage,
+};
 use crate::model::fold::{FoldedColumn, FoldedTable, RepoModel};
 use crate::model::types::array_inner;
 
@@ -469,7 +471,9 @@ fn literal_default(written: &str) -> Option<Expr> {
     }
     if matches!(written, "true" | "false" | "%{}" | "[]")
         || written.parse::<i64>().is_ok()
-        || (written.parse::<f64>().is_ok() && written.contains('.') && !written.contains(['e', 'E']))
+        || (written.parse::<f64>().is_ok()
+            && written.contains('.')
+            && !written.contains(['e', 'E']))
     {
         return Some(Expr::raw(written));
     }
@@ -548,12 +552,18 @@ pub fn drop_constraint(plan: &TablePlan, name: &str) -> Stmt {
 
 /// `create_if_not_exists(unique_index(:t, [:a], name: "…", prefix: …))`.
 pub fn create_unique_index(plan: &TablePlan, index: &IndexPlan) -> Stmt {
-    Stmt::Call(Expr::call("create_if_not_exists", vec![index_call(plan, index, "unique_index")]))
+    Stmt::Call(Expr::call(
+        "create_if_not_exists",
+        vec![index_call(plan, index, "unique_index")],
+    ))
 }
 
 /// `drop_if_exists(index(:t, [:a], name: "…", prefix: …))`.
 pub fn drop_index(plan: &TablePlan, index: &IndexPlan) -> Stmt {
-    Stmt::Call(Expr::call("drop_if_exists", vec![index_call(plan, index, "index")]))
+    Stmt::Call(Expr::call(
+        "drop_if_exists",
+        vec![index_call(plan, index, "index")],
+    ))
 }
 
 fn index_call(plan: &TablePlan, index: &IndexPlan, function: &str) -> Expr {
@@ -653,11 +663,20 @@ pub fn covered_elsewhere(table: &FoldedTable, index: &IndexPlan) -> bool {
         .iter()
         .filter(|i| i.unique && i.name != index.name && i.where_clause.is_none())
         .any(|i| same(i.columns.iter().map(String::as_str).collect()))
-        || same(table.primary_key().iter().map(|c| c.name.as_str()).collect())
+        || same(
+            table
+                .primary_key()
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect(),
+        )
 }
 
 /// The table of a resource in its model, when the model has made it.
-pub fn existing_table<'a>(model: Option<&'a RepoModel>, r: &LinkedResource) -> Option<&'a FoldedTable> {
+pub fn existing_table<'a>(
+    model: Option<&'a RepoModel>,
+    r: &LinkedResource,
+) -> Option<&'a FoldedTable> {
     let model = model?;
     model
         .table(r.table.as_deref()?)

@@ -191,7 +191,7 @@ pub fn render(e: &Expr, indent: usize, col: usize, tail: usize) -> String {
                     head.push_str(&a.flat());
                     head.push_str(", ");
                 }
-                if col + width(&head) + 1 <= LINE_LENGTH {
+                if col + width(&head) < LINE_LENGTH {
                     return format!("{head}{})", broken_list(items, indent));
                 }
             }
@@ -405,10 +405,16 @@ mod tests {
     fn long_calls_break_keywords_then_every_argument() {
         let e = Expr::call(
             "add",
-            vec![Expr::atom("inserted_at_long_name"), Expr::atom("utc_datetime_usec")],
+            vec![
+                Expr::atom("inserted_at_long_name"),
+                Expr::atom("utc_datetime_usec"),
+            ],
         )
         .kw("null", Expr::raw("false"))
-        .kw("default", Expr::raw("fragment(\"(now() AT TIME ZONE 'utc')\")"));
+        .kw(
+            "default",
+            Expr::raw("fragment(\"(now() AT TIME ZONE 'utc')\")"),
+        );
         assert_eq!(
             render(&e, 6, 6, 0),
             "add(:inserted_at_long_name, :utc_datetime_usec,\n        null: false,\n        default: fragment(\"(now() AT TIME ZONE 'utc')\")\n      )"
@@ -418,7 +424,8 @@ mod tests {
             .kw("name", Expr::string("security_events_user_id_fkey"))
             .kw("type", Expr::atom("uuid"))
             .kw("prefix", Expr::string("platform"));
-        let e = Expr::call("add", vec![Expr::atom("user_id"), reference]).kw("null", Expr::raw("false"));
+        let e = Expr::call("add", vec![Expr::atom("user_id"), reference])
+            .kw("null", Expr::raw("false"));
         assert_eq!(
             render(&e, 6, 6, 0),
             "add(\n        :user_id,\n        references(:users,\n          column: :id,\n          name: \"security_events_user_id_fkey\",\n          type: :uuid,\n          prefix: \"platform\"\n        ),\n        null: false\n      )"
