@@ -12,7 +12,7 @@ mod drift;
 pub mod plan;
 pub mod writer;
 
-pub use drift::drift_fixes;
+pub use drift::{drift_fixes, drift_fixes_with};
 
 use super::actions::{Action, ActionKind, NewFile};
 use super::Snapshot;
