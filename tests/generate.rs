@@ -7,7 +7,7 @@
 mod support;
 
 use ecto_ash_lsp::cli::generate::write_new_file;
-use ecto_ash_lsp::ide::generate::{find_resource, generate, GenerateOptions};
+use ecto_ash_lsp::ide::generate::{drift_fixes_with, find_resource, generate, GenerateOptions};
 use ecto_ash_lsp::ide::Snapshot;
 use ecto_ash_lsp::model::workspace::Workspace;
 use std::path::Path;
@@ -513,4 +513,85 @@ end
     );
     let out = support::run(&["generate", "Accounts.Org", root]);
     assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+}
+
+// --- drift fixes ------------------------------------------------------------
+
+/// (code, resource, column) of every finding but `codegen-would-recreate`,
+/// which any new `create` of a table without a snapshot brings.
+fn finding_keys(snap: &Snapshot) -> Vec<(String, String, String)> {
+    let mut keys: Vec<_> = snap
+        .findings
+        .iter()
+        .filter(|f| f.code() != "codegen-would-recreate")
+        .map(|f| {
+            (
+                f.code().to_string(),
+                f.resource.clone().unwrap_or_default(),
+                f.column.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn every_demo_drift_fix_removes_its_finding_without_adding_another() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo(dir.path());
+    let snap = load(dir.path());
+    let before = finding_keys(&snap);
+    let mut texts = Vec::new();
+    let mut titles = Vec::new();
+    for (index, finding) in snap.findings.iter().enumerate() {
+        for action in drift_fixes_with(&snap, index, finding, &GenerateOptions::at(NOW)) {
+            titles.push(action.title.clone());
+            let copy = tempfile::tempdir().expect("tempdir");
+            demo(copy.path());
+            for edit in &action.edits {
+                let path = copy.path().join(&edit.file);
+                let mut text = std::fs::read_to_string(&path).expect("the edited file");
+                let mut edits = edit.edits.clone();
+                edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+                for e in edits {
+                    text.replace_range(e.span.clone(), &e.new_text);
+                }
+                std::fs::write(&path, text).expect("write");
+            }
+            for new in &action.new_files {
+                write_new_file(copy.path(), &new.path, &new.text).expect("a new file");
+                texts.push(new.text.clone());
+            }
+            let fixed = (
+                finding.code().to_string(),
+                finding.resource.clone().unwrap_or_default(),
+                finding.column.clone().unwrap_or_default(),
+            );
+            let mut expected = before.clone();
+            expected.retain(|k| *k != fixed);
+            assert_eq!(
+                finding_keys(&load(copy.path())),
+                expected,
+                "{}",
+                action.title
+            );
+        }
+    }
+    titles.sort();
+    assert_eq!(
+        titles,
+        vec![
+            "Add column last_sign_in_at in a new migration",
+            "Add column unlocked_at in a new migration",
+            "Add foreign key api_tokens_user_id_fkey in a new migration",
+            "Add unique index users_unique_email_index in a new migration",
+            "Change :core to type :string",
+            "Change column core to :bigint in a new migration",
+            "Create table platform.security_events in a new migration",
+            "Make column failed_attempts NOT NULL in a new migration",
+            "Set allow_nil? true on :failed_attempts",
+        ]
+    );
+    assert_all_formatted(&texts);
 }

@@ -20,7 +20,7 @@ use crate::model::analysis::LinkedResource;
 use crate::model::facts::ResourceKind;
 use crate::model::fold::RepoModel;
 use crate::model::workspace::FileRole;
-use plan::{Prefix, TablePlan};
+use plan::{Prefix, TablePlan, TypeChange};
 use std::collections::BTreeSet;
 use std::fmt;
 use writer::{Expr, Function, Stmt};
@@ -222,6 +222,8 @@ pub fn generate(
         .map(|c| plan::add_column("add_if_not_exists", c, None))
         .collect();
     let mut down_alter = Vec::new();
+    let mut retypes = Vec::new();
+    let mut down_retypes = Vec::new();
     if let (Some(table), true) = (existing, options.alter_columns) {
         for attr in &r.facts.attributes {
             let (Some(column), Some(planned)) =
@@ -243,30 +245,63 @@ pub fn generate(
                 );
                 continue;
             };
-            let new_type = if type_ok {
-                old_type.clone()
-            } else {
-                planned.ty.clone()
-            };
             let new_null = if null_ok {
                 column.null
             } else {
                 !planned.not_null
             };
-            alter.push(modify(
-                &column.name,
-                &new_type,
-                new_null,
-                &old_type,
-                column.null,
-            ));
-            down_alter.push(modify(
-                &column.name,
-                &old_type,
-                column.null,
-                &new_type,
-                new_null,
-            ));
+            let retype = match (type_ok, column.pg_type.as_deref()) {
+                (false, Some(old_pg)) => plan::sql_type(&planned.ty).and_then(|new_pg| {
+                    let from = (&old_type, old_pg);
+                    let to = (&planned.ty, new_pg.as_str());
+                    let up = plan::change_type(&plan, &column.name, from, to)?;
+                    let down = plan::change_type(&plan, &column.name, to, from)?;
+                    Some((up, down))
+                }),
+                _ => None,
+            };
+            if !type_ok && retype.is_none() {
+                up.insert(
+                    0,
+                    Stmt::Comment(format!(
+                        "the type of column {} is not changed: no cast to it is known",
+                        column.name
+                    )),
+                );
+            }
+            // A `USING` cast runs on its own after the `alter` block (and
+            // first in `down/0`); the `modify` keeps the type it finds then.
+            let using = matches!(retype, Some((TypeChange::Using(_), _)));
+            let (new_type, type_after) = match &retype {
+                Some(_) if !using => (planned.ty.clone(), planned.ty.clone()),
+                Some(_) => (old_type.clone(), planned.ty.clone()),
+                None => (old_type.clone(), old_type.clone()),
+            };
+            if !null_ok || (retype.is_some() && !using) {
+                alter.push(modify(
+                    &column.name,
+                    &new_type,
+                    new_null,
+                    &old_type,
+                    column.null,
+                ));
+                down_alter.push(modify(
+                    &column.name,
+                    &old_type,
+                    column.null,
+                    &type_after,
+                    new_null,
+                ));
+            }
+            if let Some((TypeChange::Using(up_stmt), down)) = retype {
+                retypes.push(up_stmt);
+                match down {
+                    TypeChange::Using(stmt) => down_retypes.push(stmt),
+                    TypeChange::Modify(stmt) if null_ok => down_alter.push(stmt),
+                    // The nullability `modify` above casts back by itself.
+                    TypeChange::Modify(_) => {}
+                }
+            }
         }
     }
     if !alter.is_empty() {
@@ -276,6 +311,10 @@ pub fn generate(
             call: plan.table_call(false),
             body: alter,
         });
+    }
+    for stmt in retypes {
+        up.push(Stmt::Blank);
+        up.push(stmt);
     }
     let mut down = Vec::new();
     if !plan.unique_indexes.is_empty() {
@@ -330,6 +369,9 @@ pub fn generate(
             vec![plan.table_call(false)],
         ))),
         Some(table) => {
+            for stmt in down_retypes {
+                down.push(stmt);
+            }
             let mut removed: Vec<Stmt> = down_alter;
             removed.extend(
                 plan.columns

@@ -4,7 +4,7 @@
 //! nullability mismatch, an edit of the resource that makes it match the
 //! table instead.
 
-use super::plan::{self, ColumnPlan, TablePlan};
+use super::plan::{self, ColumnPlan, TablePlan, TypeChange};
 use super::writer::{Expr, Stmt};
 use super::{generate, is_ecto, model_of, modify, GenerateOptions, Target};
 use crate::checks::Finding;
@@ -278,16 +278,29 @@ impl Fix<'_> {
         Some(action)
     }
 
-    /// `modify` the column to the attribute's type, reversibly.
+    /// Change the column to the attribute's type, reversibly (`modify …
+    /// from:`, or `USING` casts both ways when Postgres needs them).
     fn type_in_table(&self) -> Option<Action> {
         let column = self.column()?;
         let planned = self.planned()?;
         let old = plan::type_of_column(column)?;
-        let stmt = |ty: &Expr, from: &Expr| {
-            Stmt::Call(
-                Expr::call("modify", vec![Expr::atom(&column.name), ty.clone()])
-                    .kw("from", from.clone()),
-            )
+        let old_pg = column.pg_type.as_deref()?;
+        let new_pg = plan::sql_type(&planned.ty)?;
+        let up = plan::change_type(
+            &self.plan,
+            &column.name,
+            (&old, old_pg),
+            (&planned.ty, &new_pg),
+        )?;
+        let down = plan::change_type(
+            &self.plan,
+            &column.name,
+            (&planned.ty, &new_pg),
+            (&old, old_pg),
+        )?;
+        let wrap = |change: TypeChange| match change {
+            TypeChange::Modify(stmt) => self.alter(vec![stmt]),
+            TypeChange::Using(stmt) => stmt,
         };
         Some(self.migration_action(
             format!(
@@ -296,14 +309,8 @@ impl Fix<'_> {
                 planned.ty.flat()
             ),
             &format!("alter_{}_{}_type", self.plan.table, column.name),
-            vec![
-                Stmt::Comment(
-                    "Postgres converts existing values; one it cannot cast needs `execute` with USING."
-                        .into(),
-                ),
-                self.alter(vec![stmt(&planned.ty, &old)]),
-            ],
-            vec![self.alter(vec![stmt(&old, &planned.ty)])],
+            vec![wrap(up)],
+            vec![wrap(down)],
         ))
     }
 }

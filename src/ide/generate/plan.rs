@@ -10,7 +10,7 @@ use crate::model::facts::{
     AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind, TypeStorage,
 };
 use crate::model::fold::{FoldedColumn, FoldedTable, RepoModel};
-use crate::model::types::array_inner;
+use crate::model::types::{array_inner, pg_family, TypeFamily};
 
 /// How far a chain of type modules is followed.
 const MAX_TYPE_CHAIN: usize = 8;
@@ -543,8 +543,8 @@ pub fn guarded_foreign_key(plan: &TablePlan, fk: &ForeignKeyPlan) -> Option<Stmt
 pub fn drop_constraint(plan: &TablePlan, name: &str) -> Stmt {
     Stmt::Call(Expr::call(
         "execute",
-        vec![Expr::raw(format!(
-            "\"ALTER TABLE {} DROP CONSTRAINT IF EXISTS {name}\"",
+        vec![Expr::string_with_interpolation(&format!(
+            "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {name}",
             plan.sql_table()
         ))],
     ))
@@ -681,4 +681,97 @@ pub fn existing_table<'a>(
     model
         .table(r.table.as_deref()?)
         .filter(|t| t.created.is_some() || !t.columns.is_empty())
+}
+
+/// Whether `ALTER COLUMN … TYPE` converts values of family `from` to `to`
+/// by itself (Postgres has an assignment cast); otherwise it needs `USING`.
+pub fn casts_by_itself(from: &TypeFamily, to: &TypeFamily) -> bool {
+    use TypeFamily::{CiText, Float, Integer, Numeric, Text};
+    from == to
+        || matches!(to, Text | CiText)
+        || (matches!(from, Integer | Float | Numeric) && matches!(to, Integer | Float | Numeric))
+}
+
+/// The Postgres type Ecto makes for a migration type (for raw SQL).
+pub fn sql_type(ty: &Expr) -> Option<String> {
+    match ty {
+        Expr::Tuple(items) => match items.as_slice() {
+            [Expr::Raw(array), inner] if array == ":array" => {
+                Some(format!("{}[]", sql_type(inner)?))
+            }
+            _ => None,
+        },
+        Expr::Raw(atom) => {
+            let name = atom.strip_prefix(':')?;
+            Some(
+                match name {
+                    "string" => "varchar(255)",
+                    "float" => "float8",
+                    "decimal" => "numeric",
+                    "map" => "jsonb",
+                    "binary" => "bytea",
+                    "bigserial" => "bigint",
+                    "serial" => "integer",
+                    "utc_datetime" | "naive_datetime" => "timestamp(0)",
+                    "utc_datetime_usec" | "naive_datetime_usec" => "timestamp",
+                    "time" => "time(0)",
+                    "time_usec" => "time",
+                    "text"
+                    | "citext"
+                    | "bigint"
+                    | "integer"
+                    | "smallint"
+                    | "uuid"
+                    | "boolean"
+                    | "date"
+                    | "interval"
+                    | "timestamptz"
+                    | "ltree"
+                    | "tsvector"
+                    | "money_with_currency" => name,
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// Change a column's type: `modify(:c, to, from: from)` when Postgres
+/// converts the values by itself, else `ALTER COLUMN … TYPE … USING c::to`.
+pub fn change_type(
+    plan: &TablePlan,
+    column: &str,
+    from: (&Expr, &str),
+    to: (&Expr, &str),
+) -> Option<TypeChange> {
+    if casts_by_itself(&pg_family(from.1), &pg_family(to.1)) {
+        return Some(TypeChange::Modify(Stmt::Call(
+            Expr::call("modify", vec![Expr::atom(column), to.0.clone()]).kw("from", from.0.clone()),
+        )));
+    }
+    let plain_type =
+        to.1.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '(' | ')' | '[' | ']' | ','));
+    if !plain_identifier(column) || !plain_identifier(&plan.table) || !plain_type {
+        return None;
+    }
+    Some(TypeChange::Using(Stmt::Call(Expr::call(
+        "execute",
+        vec![Expr::string_with_interpolation(&format!(
+            "ALTER TABLE {} ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}",
+            plan.sql_table(),
+            ty = to.1
+        ))],
+    ))))
+}
+
+/// How a column's type is changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeChange {
+    /// A `modify` for inside `alter table`.
+    Modify(Stmt),
+    /// An `execute` for outside it.
+    Using(Stmt),
 }

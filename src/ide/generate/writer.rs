@@ -36,6 +36,15 @@ impl Expr {
         Expr::Raw(string(text))
     }
 
+    /// A string whose `#{…}` interpolations (the generator's own
+    /// `#{@prefix}`, `#{prefix()}`) are kept; `"` and `\` are escaped.
+    pub fn string_with_interpolation(text: &str) -> Expr {
+        Expr::Raw(format!(
+            "\"{}\"",
+            text.replace('\\', "\\\\").replace('"', "\\\"")
+        ))
+    }
+
     pub fn call(name: &str, args: Vec<Expr>) -> Expr {
         Expr::Call {
             name: name.to_string(),
