@@ -350,7 +350,7 @@ pub fn generate(
         match plan::guarded_foreign_key(&plan, fk) {
             Some(stmt) => up.push(stmt),
             None => up.push(Stmt::Comment(format!(
-                "foreign key {} is left out: a name in it needs quoting in SQL",
+                "foreign key {} is left out: a name in it would need quoting in SQL",
                 fk.name
             ))),
         }
@@ -359,8 +359,10 @@ pub fn generate(
                 .iter()
                 .any(|f| f.name == fk.name || f.columns.first() == Some(&fk.column))
         });
-        if existing.is_some() && !had && plan::plain_identifier(&fk.name) {
-            down.insert(0, plan::drop_constraint(&plan, &fk.name));
+        if let (Some(_), false, Some(stmt)) =
+            (existing, had, plan::drop_constraint(&plan, &fk.name))
+        {
+            down.insert(0, stmt);
         }
     }
     match existing {
@@ -623,18 +625,20 @@ fn prefix_attribute_style(snap: &Snapshot, repo_dir: &str, tenant: bool) -> bool
     })
 }
 
-/// A file-name-safe snake name: lowercase letters, digits and `_`.
+/// A file-name-safe snake name: lowercase letters, digits and single `_`s.
 fn file_safe(snake: &str) -> String {
-    let mut out: String = snake
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut out = String::with_capacity(snake.len());
+    for c in snake.chars() {
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        };
+        if !(c == '_' && (out.is_empty() || out.ends_with('_'))) {
+            out.push(c);
+        }
+    }
+    let mut out = out.trim_end_matches('_').to_string();
     if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
         out.insert_str(0, "migrate_");
     }

@@ -151,10 +151,13 @@ impl Fix<'_> {
         let mut up = vec![self.alter(vec![plan::add_column("add_if_not_exists", c, None)])];
         let mut down = Vec::new();
         if let Some(fk) = self.plan.foreign_key(&c.name) {
-            if let Some(guarded) = plan::guarded_foreign_key(&self.plan, fk) {
+            if let (Some(guarded), Some(drop)) = (
+                plan::guarded_foreign_key(&self.plan, fk),
+                plan::drop_constraint(&self.plan, &fk.name),
+            ) {
                 up.push(Stmt::Blank);
                 up.push(guarded);
-                down.push(plan::drop_constraint(&self.plan, &fk.name));
+                down.push(drop);
             }
         }
         down.push(self.alter(vec![Stmt::Call(Expr::call(
@@ -209,11 +212,12 @@ impl Fix<'_> {
             })?;
         let fk = self.plan.foreign_key(&bt.attribute)?;
         let guarded = plan::guarded_foreign_key(&self.plan, fk)?;
+        let drop = plan::drop_constraint(&self.plan, &fk.name)?;
         Some(self.migration_action(
             format!("Add foreign key {} in a new migration", fk.name),
             &format!("add_{}", fk.name),
             vec![guarded],
-            vec![plan::drop_constraint(&self.plan, &fk.name)],
+            vec![drop],
         ))
     }
 

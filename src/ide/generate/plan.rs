@@ -40,15 +40,17 @@ impl Prefix {
         }
     }
 
-    /// The qualifier of a table name in raw SQL (`platform.`, `#{@prefix}.`).
-    pub fn sql(&self) -> String {
+    /// The qualifier of a table name in raw SQL (`platform.`, `#{@prefix}.`);
+    /// `None` for a schema that would need quoting there.
+    pub fn sql(&self) -> Option<String> {
         match self {
-            Prefix::Default => String::new(),
+            Prefix::Default => Some(String::new()),
+            Prefix::Literal { schema, .. } if !plain_identifier(schema) => None,
             Prefix::Literal {
                 attribute: true, ..
-            } => "#{@prefix}.".to_string(),
-            Prefix::Literal { schema, .. } => format!("{schema}."),
-            Prefix::Tenant => "#{prefix()}.".to_string(),
+            } => Some("#{@prefix}.".to_string()),
+            Prefix::Literal { schema, .. } => Some(format!("{schema}.")),
+            Prefix::Tenant => Some("#{prefix()}.".to_string()),
         }
     }
 }
@@ -115,9 +117,13 @@ impl TablePlan {
         call.kw_opt("prefix", self.prefix.expr())
     }
 
-    /// The table in raw SQL.
-    pub fn sql_table(&self) -> String {
-        format!("{}{}", self.prefix.sql(), self.table)
+    /// The table in raw SQL; `None` when a name would need quoting there
+    /// (no SQL is written with names taken apart from the resource).
+    pub fn sql_table(&self) -> Option<String> {
+        if !plain_identifier(&self.table) {
+            return None;
+        }
+        Some(format!("{}{}", self.prefix.sql()?, self.table))
     }
 }
 
@@ -524,12 +530,12 @@ pub fn guarded_foreign_key(plan: &TablePlan, fk: &ForeignKeyPlan) -> Option<Stmt
     if !names.iter().all(|n| plain_identifier(n)) {
         return None;
     }
-    let table = plan.sql_table();
+    let table = plan.sql_table()?;
+    let prefix = fk.prefix.sql()?;
     let sql = format!(
         "DO $$\nBEGIN\n  IF NOT EXISTS (\n    SELECT 1 FROM pg_constraint\n    WHERE conname = '{name}'\n      AND conrelid = '{table}'::regclass\n  ) THEN\n    ALTER TABLE {table}\n      ADD CONSTRAINT {name}\n      FOREIGN KEY ({column}) REFERENCES {prefix}{references} ({referenced});\n  END IF;\nEND\n$$;\n",
         name = fk.name,
         column = fk.column,
-        prefix = fk.prefix.sql(),
         references = fk.references,
         referenced = fk.referenced_column,
     );
@@ -540,14 +546,17 @@ pub fn guarded_foreign_key(plan: &TablePlan, fk: &ForeignKeyPlan) -> Option<Stmt
 }
 
 /// `execute("ALTER TABLE t DROP CONSTRAINT IF EXISTS name")`.
-pub fn drop_constraint(plan: &TablePlan, name: &str) -> Stmt {
-    Stmt::Call(Expr::call(
+pub fn drop_constraint(plan: &TablePlan, name: &str) -> Option<Stmt> {
+    if !plain_identifier(name) {
+        return None;
+    }
+    Some(Stmt::Call(Expr::call(
         "execute",
         vec![Expr::string_with_interpolation(&format!(
             "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {name}",
-            plan.sql_table()
+            plan.sql_table()?
         ))],
-    ))
+    )))
 }
 
 /// `create_if_not_exists(unique_index(:t, [:a], name: "…", prefix: …))`.
@@ -754,14 +763,14 @@ pub fn change_type(
     let plain_type =
         to.1.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '(' | ')' | '[' | ']' | ','));
-    if !plain_identifier(column) || !plain_identifier(&plan.table) || !plain_type {
+    if !plain_identifier(column) || !plain_type {
         return None;
     }
+    let table = plan.sql_table()?;
     Some(TypeChange::Using(Stmt::Call(Expr::call(
         "execute",
         vec![Expr::string_with_interpolation(&format!(
-            "ALTER TABLE {} ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}",
-            plan.sql_table(),
+            "ALTER TABLE {table} ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}",
             ty = to.1
         ))],
     ))))

@@ -106,13 +106,40 @@ pub fn atom(name: &str) -> String {
     }
 }
 
+/// Whether the formatter writes the atom unquoted: an identifier (a letter
+/// or `_`, then letters, digits, `_`, an optional `?`/`!`) whose letters are
+/// of one script we know; anything else stays quoted, which is always valid.
 fn is_plain_atom(name: &str) -> bool {
     let body = name.strip_suffix(['?', '!']).unwrap_or(name);
-    let mut chars = body.chars();
-    chars
-        .next()
-        .is_some_and(|first| first.is_ascii_lowercase() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let mut script = None;
+    let mut first = true;
+    for c in body.chars() {
+        let letter_script = letter_script(c);
+        let ok = match letter_script {
+            Some(s) => *script.get_or_insert(s) == s,
+            None => c == '_' || (!first && c.is_ascii_digit()),
+        };
+        if !ok {
+            return false;
+        }
+        first = false;
+    }
+    !body.is_empty()
+}
+
+/// The script of a letter, for the scripts generated atoms may use.
+fn letter_script(c: char) -> Option<u8> {
+    const TITLECASE: &[char] = &['\u{1c5}', '\u{1c8}', '\u{1cb}', '\u{1f2}'];
+    if !c.is_alphabetic() || TITLECASE.contains(&c) {
+        return None;
+    }
+    match c as u32 {
+        0x41..=0x5a | 0x61..=0x7a | 0xc0..=0x24f => Some(0),
+        0x370..=0x3ff => Some(1),
+        0x400..=0x4ff => Some(2),
+        0x3040..=0x30ff | 0x4e00..=0x9fff => Some(3),
+        _ => None,
+    }
 }
 
 /// A double-quoted Elixir string with `"`, `\` and `#{` escaped.
@@ -400,6 +427,12 @@ mod tests {
         assert_eq!(atom("valid?"), ":valid?");
         assert_eq!(atom("Odd name"), ":\"Odd name\"");
         assert_eq!(atom(""), ":\"\"");
+        assert_eq!(atom("größe"), ":größe");
+        assert_eq!(atom("имя"), ":имя");
+        assert_eq!(atom("Upper"), ":Upper");
+        assert_eq!(atom("a_Б"), ":\"a_Б\"");
+        assert_eq!(atom("a-b"), ":\"a-b\"");
+        assert_eq!(atom("1a"), ":\"1a\"");
         assert_eq!(string("a\"b#{c}\\"), "\"a\\\"b\\#{c}\\\\\"");
     }
 
