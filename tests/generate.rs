@@ -188,6 +188,36 @@ defmodule Shop.Tenant.Note do
     belongs_to :author, Shop.Tenant.Author
   end
 end
+//- /lib/shop/catalog/variant_option_assignment.ex
+defmodule Shop.Catalog.VariantOptionAssignment do
+  use Ash.Resource, domain: Shop.Catalog, data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "product_variant_option_assignments_archive"
+    schema "catalog_archive_twenty_twenty_four"
+    repo Shop.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :variant_identifier_in_the_source_catalog, :string, allow_nil?: false
+    attribute :option_identifier_in_the_source_catalog, :string, allow_nil?: false
+    attribute :warehouse_region_code, :string, allow_nil?: false
+    attribute :sales_channel_code, :string, allow_nil?: false
+    attribute :valid_from, :date, allow_nil?: false
+    attribute :priority, :integer, allow_nil?: false, default: 100
+  end
+
+  identities do
+    identity :unique_assignment_per_variant_option_region_channel_and_date, [
+      :variant_identifier_in_the_source_catalog,
+      :option_identifier_in_the_source_catalog,
+      :warehouse_region_code,
+      :sales_channel_code,
+      :valid_from
+    ]
+  end
+end
 //- /lib/shop/legacy/event.ex
 defmodule Shop.Legacy.Event do
   use Ecto.Schema

@@ -198,16 +198,9 @@ pub fn render(e: &Expr, indent: usize, col: usize, tail: usize) -> String {
                     let inner = indent + 2;
                     for (i, (key, value)) in keywords.iter().enumerate() {
                         let last = i + 1 == keywords.len();
-                        let lead = format!("{key}: ");
                         out.push('\n');
                         out.push_str(&pad(inner));
-                        out.push_str(&lead);
-                        out.push_str(&render(
-                            value,
-                            inner,
-                            inner + width(&lead),
-                            usize::from(!last),
-                        ));
+                        out.push_str(&keyword(key, value, inner, usize::from(!last)));
                         if !last {
                             out.push(',');
                         }
@@ -231,24 +224,22 @@ pub fn render(e: &Expr, indent: usize, col: usize, tail: usize) -> String {
                     return format!("{head}{})", broken_list(items, indent));
                 }
             }
-            let items: Vec<(String, &Expr)> = args
+            let items: Vec<(Option<&str>, &Expr)> = args
                 .iter()
-                .map(|a| (String::new(), a))
-                .chain(keywords.iter().map(|(k, v)| (format!("{k}: "), v)))
+                .map(|a| (None, a))
+                .chain(keywords.iter().map(|(k, v)| (Some(k.as_str()), v)))
                 .collect();
             let inner = indent + 2;
             let mut out = format!("{name}(");
-            for (i, (lead, value)) in items.iter().enumerate() {
+            for (i, (key, value)) in items.iter().enumerate() {
                 let last = i + 1 == items.len();
+                let tail = usize::from(!last);
                 out.push('\n');
                 out.push_str(&pad(inner));
-                out.push_str(lead);
-                out.push_str(&render(
-                    value,
-                    inner,
-                    inner + width(lead),
-                    usize::from(!last),
-                ));
+                out.push_str(&match key {
+                    Some(key) => keyword(key, value, inner, tail),
+                    None => render(value, inner, inner, tail),
+                });
                 if !last {
                     out.push(',');
                 }
@@ -259,6 +250,21 @@ pub fn render(e: &Expr, indent: usize, col: usize, tail: usize) -> String {
             out
         }
     }
+}
+
+/// `key: value` at the start of a line indented by `indent`; a value that
+/// fits nowhere and cannot break goes on a line of its own below its key.
+fn keyword(key: &str, value: &Expr, indent: usize, tail: usize) -> String {
+    let lead = format!("{key}: ");
+    let flat = value.flat();
+    let unbreakable = matches!(value, Expr::Raw(_) | Expr::Tuple(_));
+    if unbreakable && indent + width(&lead) + width(&flat) + tail > LINE_LENGTH {
+        return format!("{key}:\n{}{flat}", pad(indent + 2));
+    }
+    format!(
+        "{lead}{}",
+        render(value, indent, indent + width(&lead), tail)
+    )
 }
 
 fn broken_list(items: &[Expr], indent: usize) -> String {
