@@ -18,7 +18,7 @@ use super::actions::{Action, ActionKind, NewFile};
 use super::Snapshot;
 use crate::model::analysis::LinkedResource;
 use crate::model::facts::ResourceKind;
-use crate::model::fold::RepoModel;
+use crate::model::fold::{FoldedTable, RepoModel};
 use crate::model::workspace::FileRole;
 use plan::{Prefix, TablePlan, TypeChange};
 use std::collections::BTreeSet;
@@ -221,89 +221,14 @@ pub fn generate(
         .filter(|c| !c.primary_key)
         .map(|c| plan::add_column("add_if_not_exists", c, None))
         .collect();
-    let mut down_alter = Vec::new();
-    let mut retypes = Vec::new();
-    let mut down_retypes = Vec::new();
-    if let (Some(table), true) = (existing, options.alter_columns) {
-        for attr in &r.facts.attributes {
-            let (Some(column), Some(planned)) =
-                (table.column(&attr.column), plan.column(&attr.column))
-            else {
-                continue;
-            };
-            let (type_ok, null_ok) = plan::column_matches(&snap.analysis, r, attr, column);
-            if type_ok && null_ok {
-                continue;
-            }
-            let Some(old_type) = plan::type_of_column(column) else {
-                up.insert(
-                    0,
-                    Stmt::Comment(format!(
-                        "column {} is not changed: its current type is not known",
-                        column.name
-                    )),
-                );
-                continue;
-            };
-            let new_null = if null_ok {
-                column.null
-            } else {
-                !planned.not_null
-            };
-            let retype = match (type_ok, column.pg_type.as_deref()) {
-                (false, Some(old_pg)) => plan::sql_type(&planned.ty).and_then(|new_pg| {
-                    let from = (&old_type, old_pg);
-                    let to = (&planned.ty, new_pg.as_str());
-                    let up = plan::change_type(&plan, &column.name, from, to)?;
-                    let down = plan::change_type(&plan, &column.name, to, from)?;
-                    Some((up, down))
-                }),
-                _ => None,
-            };
-            if !type_ok && retype.is_none() {
-                up.insert(
-                    0,
-                    Stmt::Comment(format!(
-                        "the type of column {} is not changed: no cast to it is known",
-                        column.name
-                    )),
-                );
-            }
-            // A `USING` cast runs on its own after the `alter` block (and
-            // first in `down/0`); the `modify` keeps the type it finds then.
-            let using = matches!(retype, Some((TypeChange::Using(_), _)));
-            let (new_type, type_after) = match &retype {
-                Some(_) if !using => (planned.ty.clone(), planned.ty.clone()),
-                Some(_) => (old_type.clone(), planned.ty.clone()),
-                None => (old_type.clone(), old_type.clone()),
-            };
-            if !null_ok || (retype.is_some() && !using) {
-                alter.push(modify(
-                    &column.name,
-                    &new_type,
-                    new_null,
-                    &old_type,
-                    column.null,
-                ));
-                down_alter.push(modify(
-                    &column.name,
-                    &old_type,
-                    column.null,
-                    &type_after,
-                    new_null,
-                ));
-            }
-            if let Some((TypeChange::Using(up_stmt), down)) = retype {
-                retypes.push(up_stmt);
-                match down {
-                    TypeChange::Using(stmt) => down_retypes.push(stmt),
-                    TypeChange::Modify(stmt) if null_ok => down_alter.push(stmt),
-                    // The nullability `modify` above casts back by itself.
-                    TypeChange::Modify(_) => {}
-                }
-            }
-        }
+    let changes = match (existing, options.alter_columns) {
+        (Some(table), true) => column_changes(snap, r, &plan, table),
+        _ => ColumnChanges::default(),
+    };
+    for note in changes.notes.into_iter().rev() {
+        up.insert(0, Stmt::Comment(note));
     }
+    alter.extend(changes.modify);
     if !alter.is_empty() {
         up.push(Stmt::Blank);
         up.push(Stmt::Block {
@@ -312,7 +237,7 @@ pub fn generate(
             body: alter,
         });
     }
-    for stmt in retypes {
+    for stmt in changes.retype {
         up.push(Stmt::Blank);
         up.push(stmt);
     }
@@ -371,10 +296,8 @@ pub fn generate(
             vec![plan.table_call(false)],
         ))),
         Some(table) => {
-            for stmt in down_retypes {
-                down.push(stmt);
-            }
-            let mut removed: Vec<Stmt> = down_alter;
+            down.extend(changes.retype_back);
+            let mut removed: Vec<Stmt> = changes.modify_back;
             removed.extend(
                 plan.columns
                     .iter()
@@ -413,6 +336,103 @@ pub fn generate(
         down,
         options,
     ))
+}
+
+/// `--alter-columns`: what changes the type and nullability of the
+/// existing columns that differ from their attributes, and back.
+#[derive(Default)]
+struct ColumnChanges {
+    /// `modify` statements for the `alter table` block of `up/0`.
+    modify: Vec<Stmt>,
+    /// `ALTER COLUMN … USING` casts after it.
+    retype: Vec<Stmt>,
+    /// The casts back, first in `down/0`.
+    retype_back: Vec<Stmt>,
+    /// The `modify` statements back, in `down/0`'s `alter table` block.
+    modify_back: Vec<Stmt>,
+    /// Changes left out, for comments.
+    notes: Vec<String>,
+}
+
+fn column_changes(
+    snap: &Snapshot,
+    r: &LinkedResource,
+    plan: &TablePlan,
+    table: &FoldedTable,
+) -> ColumnChanges {
+    let mut out = ColumnChanges::default();
+    for attr in &r.facts.attributes {
+        let (Some(column), Some(planned)) = (table.column(&attr.column), plan.column(&attr.column))
+        else {
+            continue;
+        };
+        let (type_ok, null_ok) = plan::column_matches(&snap.analysis, r, attr, column);
+        if type_ok && null_ok {
+            continue;
+        }
+        let Some(old_type) = plan::type_of_column(column) else {
+            out.notes.push(format!(
+                "column {} is not changed: its current type is not known",
+                column.name
+            ));
+            continue;
+        };
+        let new_null = if null_ok {
+            column.null
+        } else {
+            !planned.not_null
+        };
+        let retype = match (type_ok, column.pg_type.as_deref()) {
+            (false, Some(old_pg)) => plan::sql_type(&planned.ty).and_then(|new_pg| {
+                let from = (&old_type, old_pg);
+                let to = (&planned.ty, new_pg.as_str());
+                let up = plan::change_type(plan, &column.name, from, to)?;
+                let down = plan::change_type(plan, &column.name, to, from)?;
+                Some((up, down))
+            }),
+            _ => None,
+        };
+        if !type_ok && retype.is_none() {
+            out.notes.push(format!(
+                "the type of column {} is not changed: no cast to it is known",
+                column.name
+            ));
+        }
+        // A `USING` cast runs on its own after the `alter` block (and
+        // first in `down/0`); the `modify` keeps the type it finds then.
+        let using = matches!(retype, Some((TypeChange::Using(_), _)));
+        let (new_type, type_after) = match &retype {
+            Some(_) if !using => (planned.ty.clone(), planned.ty.clone()),
+            Some(_) => (old_type.clone(), planned.ty.clone()),
+            None => (old_type.clone(), old_type.clone()),
+        };
+        if !null_ok || (retype.is_some() && !using) {
+            out.modify.push(modify(
+                &column.name,
+                &new_type,
+                new_null,
+                &old_type,
+                column.null,
+            ));
+            out.modify_back.push(modify(
+                &column.name,
+                &old_type,
+                column.null,
+                &type_after,
+                new_null,
+            ));
+        }
+        if let Some((TypeChange::Using(up_stmt), down)) = retype {
+            out.retype.push(up_stmt);
+            match down {
+                TypeChange::Using(stmt) => out.retype_back.push(stmt),
+                TypeChange::Modify(stmt) if null_ok => out.modify_back.push(stmt),
+                // The nullability `modify` above casts back by itself.
+                TypeChange::Modify(_) => {}
+            }
+        }
+    }
+    out
 }
 
 /// `modify(:c, type, null: …, from: {old, null: …})`.
