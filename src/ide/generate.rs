@@ -17,8 +17,7 @@ pub use drift::{drift_fixes, drift_fixes_with};
 use super::actions::{Action, ActionKind, NewFile};
 use super::Snapshot;
 use crate::model::analysis::LinkedResource;
-use crate::model::facts::ResourceKind;
-use crate::model::fold::{FoldedTable, RepoModel};
+use crate::model::fold::FoldedTable;
 use crate::model::workspace::FileRole;
 use plan::{Prefix, TablePlan, TypeChange};
 use std::collections::BTreeSet;
@@ -731,16 +730,6 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400;
     (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// The model a resource's table lives in, for the drift fixes.
-fn model_of<'s>(snap: &'s Snapshot, r: &LinkedResource) -> Option<&'s RepoModel> {
-    snap.analysis.model_of(r)
-}
-
-/// Whether a resource is an Ecto schema (no `allow_nil?` to edit).
-fn is_ecto(r: &LinkedResource) -> bool {
-    r.facts.kind == ResourceKind::Ecto
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use super::plan::{self, ColumnPlan, TablePlan, TypeChange};
 use super::writer::{Expr, Stmt};
-use super::{generate, is_ecto, model_of, modify, GenerateOptions, Target};
+use super::{generate, modify, GenerateOptions, Target};
 use crate::checks::Finding;
 use crate::ide::actions::{Action, ActionKind, FileEdit, TextEdit};
 use crate::ide::Snapshot;
@@ -81,7 +81,7 @@ struct Fix<'a> {
 
 impl Fix<'_> {
     fn table(&self) -> Option<&FoldedTable> {
-        plan::existing_table(model_of(self.snap, self.r), self.r)
+        plan::existing_table(self.snap.analysis.model_of(self.r), self.r)
     }
 
     fn attribute(&self) -> Option<&AttributeFacts> {
@@ -227,7 +227,8 @@ impl Fix<'_> {
 
     /// `allow_nil?` set to what the column allows.
     fn nullability_in_resource(&self) -> Option<Action> {
-        if is_ecto(self.r) {
+        // Ecto schemas have no `allow_nil?` to edit.
+        if self.r.facts.kind == ResourceKind::Ecto {
             return None;
         }
         let attr = self.attribute()?;
