@@ -1,9 +1,10 @@
-//! The command line: `check`, `schema`, `sql` and `rules`, their output formats
+//! The command line: `check`, `schema`, `sql`, `generate` and `rules`, their output formats
 //! and exit codes (CONTRACT.md). Positions become line/column only here.
 
 pub mod baseline;
 pub mod changed;
 pub mod fix;
+pub mod generate;
 pub mod github;
 pub mod human;
 pub mod json;

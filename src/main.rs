@@ -65,6 +65,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = SqlDirection::Up)]
         direction: SqlDirection,
     },
+    /// Print (or write as a new file) an idempotent migration that brings a resource's table
+    /// in line with the resource.
+    Generate {
+        /// The resource's module (`MyApp.Accounts.User`) or a unique suffix of it (`User`).
+        resource: String,
+        /// A Mix project, an umbrella, or any folder above them.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Create the migration file under the repo's migrations folder and print its path;
+        /// an existing file is never overwritten.
+        #[arg(long, conflicts_with = "stdout")]
+        write: bool,
+        /// Print the migration (the default).
+        #[arg(long)]
+        stdout: bool,
+        /// Also change existing columns whose type or nullability differ (`modify … from:`).
+        #[arg(long)]
+        alter_columns: bool,
+    },
     /// Print the rule table (code, default severity, summary).
     Rules,
     /// Serve the Language Server Protocol over stdio (also what a bare `ecto-ash-lsp` does).
@@ -149,6 +168,24 @@ fn main() {
                 SqlDirection::Down => ecto_ash_lsp::model::ecto_sql::Way::Down,
             };
             cli::sql::sql(&path, migration.as_deref(), way)
+        }
+        Some(Command::Generate {
+            resource,
+            path,
+            write,
+            stdout: _,
+            alter_columns,
+        }) => {
+            let output = if write {
+                cli::generate::Output::Write
+            } else {
+                cli::generate::Output::Stdout
+            };
+            let options = ecto_ash_lsp::ide::generate::GenerateOptions {
+                alter_columns,
+                ..ecto_ash_lsp::ide::generate::GenerateOptions::now()
+            };
+            cli::generate::generate(&resource, &path, output, &options)
         }
         Some(Command::Rules) => cli::rules(),
         Some(Command::Lsp) | None => ecto_ash_lsp::lsp::run_stdio(),
