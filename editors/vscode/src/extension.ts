@@ -9,7 +9,6 @@ import {
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
-  TransportKind,
 } from "vscode-languageclient/node";
 
 const SECTION = "ecto-ash-lsp";
@@ -37,9 +36,11 @@ function serverCommand(): string {
 
 function createClient(): LanguageClient {
   const command = serverCommand();
+  // No `transport`: with TransportKind.stdio the client would append
+  // `--stdio`, which the server does not take; stdio is the default anyway.
   const serverOptions: ServerOptions = {
-    run: { command, args: ["lsp"], transport: TransportKind.stdio },
-    debug: { command, args: ["lsp"], transport: TransportKind.stdio },
+    run: { command, args: ["lsp"] },
+    debug: { command, args: ["lsp"] },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
