@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod changed;
+pub mod fix;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -103,6 +104,8 @@ pub struct CheckOptions {
     pub write_baseline: bool,
     /// Only findings the files changed since this git revision concern.
     pub changed_since: Option<String>,
+    /// Apply the safe quick fixes to the files first, then report what is left.
+    pub fix: bool,
 }
 
 impl CheckOptions {
@@ -113,6 +116,7 @@ impl CheckOptions {
             baseline: None,
             write_baseline: false,
             changed_since: None,
+            fix: false,
         }
     }
 }
@@ -128,6 +132,11 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
         (None, true) => return trouble("--write-baseline needs --baseline FILE"),
         _ => None,
     };
+    if options.fix {
+        if let Err(e) = fix::fix(path) {
+            return trouble(&e);
+        }
+    }
     let mut report = match Report::build(path) {
         Ok(r) => r,
         Err(e) => return trouble(&e),

@@ -43,6 +43,10 @@ enum Command {
         /// (committed, staged, unstaged or untracked changes).
         #[arg(long, value_name = "REV")]
         changed_since: Option<String>,
+        /// Apply the safe quick fixes (the editor's fix-all) to the files, print what
+        /// changed on stderr, then report what is left.
+        #[arg(long)]
+        fix: bool,
     },
     /// Print the indexed model: tables folded from migrations, resources, and how they link.
     Schema {
@@ -91,6 +95,7 @@ fn main() {
             baseline,
             write_baseline,
             changed_since,
+            fix,
         }) => {
             let format = match format {
                 Format::Human => CheckFormat::Human,
@@ -109,6 +114,7 @@ fn main() {
                 baseline,
                 write_baseline,
                 changed_since,
+                fix,
                 ..CheckOptions::new(format, fail_on)
             };
             cli::check(&path, &options)

@@ -133,6 +133,18 @@ impl World {
         Some((root, rel, snap))
     }
 
+    /// [`World::snapshot_of`] with the versions of the open documents the
+    /// snapshot holds, read together, for edits that name a version.
+    pub fn snapshot_with_versions(
+        &self,
+        uri: &lsp::Uri,
+    ) -> Option<(PathBuf, String, Snapshot, HashMap<String, i32>)> {
+        let (root, rel) = self.locate(uri)?;
+        let folders = lock(&self.folders);
+        let folder = folders.get(&root)?;
+        Some((root, rel, folder.snapshot.clone(), folder.versions.clone()))
+    }
+
     /// Whether the snapshot already holds the open document's latest text.
     pub fn is_current(&self, uri: &lsp::Uri) -> bool {
         let Some(version) = lock(&self.docs).open.get(uri).map(|d| d.version) else {
