@@ -1,4 +1,4 @@
-//! The command line: `check`, `schema` and `rules`, their output formats
+//! The command line: `check`, `schema`, `sql` and `rules`, their output formats
 //! and exit codes (CONTRACT.md). Positions become line/column only here.
 
 pub mod baseline;
@@ -8,6 +8,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod sql;
 
 use crate::checks::{self, Finding, Severity};
 use crate::model::analysis::{analyze, Analysis};

@@ -55,6 +55,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = SchemaFormat::Json)]
         format: SchemaFormat,
     },
+    /// Print the SQL Ecto's Postgres adapter would run for the migrations.
+    Sql {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Only the migration with this version (its 14-digit file name prefix).
+        #[arg(long, value_name = "VERSION")]
+        migration: Option<String>,
+        #[arg(long, value_enum, default_value_t = SqlDirection::Up)]
+        direction: SqlDirection,
+    },
     /// Print the rule table (code, default severity, summary).
     Rules,
     /// Serve the Language Server Protocol over stdio (also what a bare `ecto-ash-lsp` does).
@@ -74,6 +84,12 @@ enum Format {
 #[derive(Clone, Copy, ValueEnum)]
 enum SchemaFormat {
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SqlDirection {
+    Up,
+    Down,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -123,6 +139,17 @@ fn main() {
             path,
             format: SchemaFormat::Json,
         }) => cli::schema(&path),
+        Some(Command::Sql {
+            path,
+            migration,
+            direction,
+        }) => {
+            let way = match direction {
+                SqlDirection::Up => ecto_ash_lsp::model::ecto_sql::Way::Up,
+                SqlDirection::Down => ecto_ash_lsp::model::ecto_sql::Way::Down,
+            };
+            cli::sql::sql(&path, migration.as_deref(), way)
+        }
         Some(Command::Rules) => cli::rules(),
         Some(Command::Lsp) | None => ecto_ash_lsp::lsp::run_stdio(),
     };

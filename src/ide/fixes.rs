@@ -374,6 +374,8 @@ fn checked_edits(file: &SourceFile, repairs: &[Repair]) -> Option<Vec<TextEdit>>
         }
     }
     edits.sort_by_key(|e| (e.span.start, e.span.end));
+    // Two statements set apart from each other ask for the same blank line.
+    edits.dedup();
     if edits
         .windows(2)
         .any(|w| matches!(w, [a, b] if a.span.end > b.span.start))

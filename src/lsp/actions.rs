@@ -138,7 +138,9 @@ pub fn workspace_edit(
         if !action.new_files.is_empty() {
             return None;
         }
-        let changes = per_file
+        // `Uri` hashes by its text; the lint cannot see that.
+        #[allow(clippy::mutable_key_type)]
+        let changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = per_file
             .into_iter()
             .map(|(uri, _, edits)| (uri, edits))
             .collect();
@@ -225,6 +227,63 @@ mod tests {
         ));
         let sourcex = [lsp::CodeActionKind::from("sourcex".to_string())];
         assert!(!wanted(Some(&sourcex), &fix_all));
+    }
+
+    #[test]
+    fn new_files_become_create_file_and_an_insert_never_overwriting() {
+        let action = Action {
+            title: "Generate idempotent migration".into(),
+            kind: ActionKind::GenerateMigration,
+            preferred: false,
+            fixes: Vec::new(),
+            edits: Vec::new(),
+            new_files: vec![crate::ide::actions::NewFile {
+                path: "priv/repo/migrations/20250101000000_add_x.exs".into(),
+                text: "defmodule X do\nend\n".into(),
+            }],
+        };
+        let snap = Snapshot::default();
+        let root = Path::new("/p");
+        let full = EditSupport {
+            document_changes: true,
+            create_files: true,
+        };
+        let edit = workspace_edit(&snap, root, &action, &HashMap::new(), Encoding::Utf16, full);
+        let value = serde_json::to_value(edit).unwrap_or_default();
+        let uri = "file:///p/priv/repo/migrations/20250101000000_add_x.exs";
+        assert_eq!(
+            value["documentChanges"],
+            json!([
+                {"kind": "create", "uri": uri, "options": {"overwrite": false, "ignoreIfExists": false}},
+                {"textDocument": {"uri": uri, "version": null}, "edits": [
+                    {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                     "newText": "defmodule X do\nend\n"}
+                ]}
+            ])
+        );
+        let action_json = code_action(&snap, root, &action, &HashMap::new(), Encoding::Utf16, full)
+            .map(|a| serde_json::to_value(a).unwrap_or_default());
+        assert_eq!(
+            action_json.as_ref().map(|a| a["kind"].clone()),
+            Some(json!("source.generateMigration.ecto-ash-lsp"))
+        );
+        for lacking in [
+            EditSupport::default(),
+            EditSupport {
+                document_changes: true,
+                create_files: false,
+            },
+        ] {
+            let e = workspace_edit(
+                &snap,
+                root,
+                &action,
+                &HashMap::new(),
+                Encoding::Utf16,
+                lacking,
+            );
+            assert_eq!(e, None);
+        }
     }
 
     #[test]

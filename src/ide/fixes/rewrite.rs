@@ -311,20 +311,16 @@ fn spaced(src: &str, span: &Span, text: String) -> Vec<TextEdit> {
     let mut edits = Vec::new();
     if long {
         // Above: skip the comment lines that belong to the statement.
-        let mut line_start = line_start(src, span.start);
-        loop {
-            let Some(prev_start) = line_start.checked_sub(1).map(|e| self::line_start(src, e))
-            else {
-                break;
-            };
-            let prev = src.get(prev_start..line_start).unwrap_or("").trim();
+        let mut first_line = line_start(src, span.start);
+        while let Some(prev_start) = first_line.checked_sub(1).map(|e| line_start(src, e)) {
+            let prev = src.get(prev_start..first_line).unwrap_or("").trim();
             if prev.starts_with('#') {
-                line_start = prev_start;
+                first_line = prev_start;
                 continue;
             }
             if !prev.is_empty() && !prev.ends_with(" do") && prev != "do" {
                 edits.push(TextEdit {
-                    span: line_start..line_start,
+                    span: first_line..first_line,
                     new_text: "\n".to_string(),
                 });
             }

@@ -432,6 +432,51 @@ end
 }
 
 #[test]
+fn create_table_of_an_existing_table_warns_and_stays_out_of_fix_all() {
+    let fixture = format!(
+        "{HEAD}//- /priv/repo/migrations/20230101000000_first.exs
+defmodule Shop.Repo.Migrations.First do
+  use Ecto.Migration
+
+  def change do
+    create_if_not_exists table(:users) do
+      add :email, :string
+    end
+  end
+end
+//- /{MIGRATION}
+defmodule Shop.Repo.Migrations.M do
+  use Ecto.Migration
+
+  def change do
+    create table(:users) do
+      add :email, :string
+      add :name, :string
+    end
+  end
+end
+"
+    );
+    let snap = load(&fixture).0;
+    let (index, finding) = snap
+        .findings
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.code() == "non-idempotent-statement")
+        .expect("a finding");
+    let actions = quick_fixes(&snap, index, finding);
+    assert_eq!(actions.len(), 1);
+    assert!(!actions[0].preferred);
+    assert!(
+        actions[0].title.starts_with("Use create_if_not_exists (careful: public.users already exists, created at priv/repo/migrations/20230101000000_first.exs:5"),
+        "{}",
+        actions[0].title
+    );
+    assert!(actions[0].title.ends_with("(hidden-drift))"));
+    assert_eq!(fix_all(&snap, MIGRATION), None);
+}
+
+#[test]
 fn fix_all_fixes_every_statement_once() {
     let snap = snapshot(
         r#"
@@ -477,4 +522,43 @@ fn broken_and_odd_input_gives_no_fix_and_no_panic() {
         }
         let _ = fix_all(&snap, MIGRATION);
     }
+}
+
+#[test]
+fn raw_sql_edits_land_right_through_escapes_and_sigils() {
+    let (text, _) = fix_one(
+        r#"
+defmodule Shop.Repo.Migrations.M do
+  use Ecto.Migration
+
+  def up do
+    execute "ALTER TABLE \"Users\" ADD COLUMN \"Nick\" text"
+  end
+end
+"#,
+        "non-idempotent-statement",
+    );
+    assert!(
+        text.contains(r#"execute "ALTER TABLE \"Users\" ADD COLUMN IF NOT EXISTS \"Nick\" text""#),
+        "{text}"
+    );
+    let (text, _) = fix_one(
+        r#"
+defmodule Shop.Repo.Migrations.M do
+  use Ecto.Migration
+
+  def up do
+    execute ~S"""
+    CREATE TABLE audit.events (id bigserial PRIMARY KEY, note text DEFAULT E'\\n');
+    CREATE INDEX events_note_index ON audit.events (note);
+    """
+  end
+end
+"#,
+        "non-idempotent-statement",
+    );
+    assert!(
+        text.contains("    CREATE TABLE IF NOT EXISTS audit.events (id bigserial PRIMARY KEY, note text DEFAULT E'\\\\n');\n    CREATE INDEX events_note_index"),
+        "{text}"
+    );
 }
