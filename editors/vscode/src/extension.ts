@@ -76,10 +76,15 @@ async function generateMigration(): Promise<void> {
   const uri = client.code2ProtocolConverter.asUri(editor.document.uri);
   const position = client.code2ProtocolConverter.asPosition(editor.selection.active);
   try {
-    await client.sendRequest(ExecuteCommandRequest.type, {
+    const answer = (await client.sendRequest(ExecuteCommandRequest.type, {
       command: GENERATE_MIGRATION,
       arguments: [uri, position],
-    });
+    })) as { applied?: boolean; failureReason?: string } | null;
+    if (answer && answer.applied === false) {
+      void vscode.window.showWarningMessage(
+        `ecto-ash-lsp: the migration was not written${answer.failureReason ? `: ${answer.failureReason}` : ""}`,
+      );
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     void vscode.window.showErrorMessage(`ecto-ash-lsp: cannot generate a migration here: ${message}`);
