@@ -18,7 +18,7 @@ CODE_SERVER_VERSION=4.139.1
 PLAYWRIGHT_VERSION=1.65.1
 HELIX_SUITE=trixie
 
-cache=${ECTO_ASH_LSP_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ecto-ash-lsp-e2e}
+cache=${ECTO_ASH_LSP_E2E_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/ecto-ash-lsp-e2e}
 bin=$cache/bin
 mkdir -p "$bin"
 
@@ -89,7 +89,12 @@ install_helix() {
   local apt=$cache/apt
   mkdir -p "$apt/etc/apt.conf.d" "$apt/etc/preferences.d" "$apt/etc/sources.list.d" \
     "$apt/state/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $HELIX_SUITE main" \
+  # The same Debian mirror the system's apt uses (its main archive, not security).
+  local mirror
+  mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
+    awk '$2 !~ /-security$/ { print $1; exit }')
+  [[ -n $mirror ]] || { say "no Debian mirror in the system's apt sources"; return 1; }
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $HELIX_SUITE main" \
     >"$apt/etc/sources.list"
   local opts=(
     -o "Dir::Etc=$apt/etc" -o "Dir::Etc::Parts=$apt/etc/apt.conf.d"
