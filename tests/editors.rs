@@ -164,22 +164,27 @@ fn neovim_shows_diagnostics_hover_and_applies_a_quick_fix() {
     let Some(nvim) = tool("nvim", "bin/nvim") else {
         return;
     };
-    let (_dir, project) = demo_copy();
     let config = support::repo_path("editors/neovim");
-    let mut cmd = Command::new(&nvim);
-    cmd.args(["--headless", "--clean", "-l"])
-        .arg(e2e("neovim.lua"))
-        .env("E2E_PROJECT", &project)
-        .env("E2E_CONFIG", &config)
-        .env("E2E_SERVER", server());
-    let seen = run_with_timeout("neovim", cmd, Duration::from_secs(120), &[]);
-    for step in [
-        "ok - migration diagnostics: codes and positions",
-        "ok - resource diagnostics: codes and positions",
-        "ok - hover on the resource's table shows the table as the migrations build it",
-        "ok - a quick fix makes `create table` idempotent",
-    ] {
-        assert!(seen.contains(step), "missing `{step}` in:\n{seen}");
+    // `setup()` on 0.11 (vim.lsp.config/enable), then its 0.10 path
+    // (vim.lsp.start from an autocmd).
+    for (what, use_start) in [("neovim", "0"), ("neovim (vim.lsp.start)", "1")] {
+        let (_dir, project) = demo_copy();
+        let mut cmd = Command::new(&nvim);
+        cmd.args(["--headless", "--clean", "-l"])
+            .arg(e2e("neovim.lua"))
+            .env("E2E_PROJECT", &project)
+            .env("E2E_CONFIG", &config)
+            .env("E2E_SERVER", server())
+            .env("E2E_USE_START", use_start);
+        let seen = run_with_timeout(what, cmd, Duration::from_secs(120), &[]);
+        for step in [
+            "ok - migration diagnostics: codes and positions",
+            "ok - resource diagnostics: codes and positions",
+            "ok - hover on the resource's table shows the table as the migrations build it",
+            "ok - a quick fix makes `create table` idempotent",
+        ] {
+            assert!(seen.contains(step), "{what}: missing `{step}` in:\n{seen}");
+        }
     }
 
     let Some(_tmux) = support::external_tool("tmux", &[]) else {

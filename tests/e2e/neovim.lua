@@ -1,7 +1,7 @@
 -- End-to-end check of editors/neovim in a real headless Neovim (0.10+): run by
 -- tests/editors.rs as `nvim --headless --clean -l tests/e2e/neovim.lua` with
--- E2E_PROJECT (a scratch copy of examples/demo), E2E_CONFIG (editors/neovim)
--- and E2E_SERVER (the binary). Prints `ok - step` lines; any failure prints
+-- E2E_PROJECT (a scratch copy of examples/demo), E2E_CONFIG (editors/neovim),
+-- E2E_SERVER (the binary) and optionally E2E_USE_START. Prints `ok - step` lines; any failure prints
 -- what it saw and exits with `cquit`, so the harness never waits on a prompt.
 
 local project = assert(os.getenv("E2E_PROJECT"), "E2E_PROJECT is not set")
@@ -91,7 +91,8 @@ end
 
 vim.opt.runtimepath:prepend(config_dir)
 vim.cmd("filetype on")
-require("ecto_ash_lsp").setup({ cmd = { server } })
+-- E2E_USE_START=1 takes the 0.10 path (vim.lsp.start from an autocmd).
+require("ecto_ash_lsp").setup({ cmd = { server }, use_start = os.getenv("E2E_USE_START") == "1" })
 
 local migration = "priv/repo/migrations/20230412153000_create_settings.exs"
 local resource = "lib/demo/platform/auth_lockout.ex"

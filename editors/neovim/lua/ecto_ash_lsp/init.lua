@@ -9,9 +9,12 @@ M.name = "ecto_ash_lsp"
 --- cmd: the server command (default `{ "ecto-ash-lsp" }`, found on PATH).
 --- settings: the `ecto-ash-lsp` settings (convention, exclude, rules), also
 --- sent as initializationOptions.
+--- use_start: start clients with `vim.lsp.start` from a FileType autocmd even
+--- on 0.11+ (what 0.10 always does).
 M.defaults = {
   cmd = { "ecto-ash-lsp" },
   settings = {},
+  use_start = false,
 }
 
 --- The project folder of `path`: the nearest folder with a `mix.exs`.
@@ -81,7 +84,7 @@ end
 --- Enable the server for Elixir buffers and resource snapshots.
 function M.setup(opts)
   opts = vim.tbl_deep_extend("force", M.defaults, opts or {})
-  if vim.lsp.config ~= nil and vim.lsp.enable ~= nil then
+  if not opts.use_start and vim.lsp.config ~= nil and vim.lsp.enable ~= nil then
     vim.lsp.config(M.name, M.config(opts))
     vim.lsp.enable(M.name)
     return
