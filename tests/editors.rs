@@ -275,7 +275,7 @@ fn vscode_shows_problems_hover_and_applies_a_quick_fix() {
         "ok - the Problems panel shows the demo's missing-column diagnostic",
         "ok - hover on the resource's module shows its table",
         "ok - a quick fix makes `create table` idempotent",
-        "ok - Generate idempotent migration calls the server with the file and cursor",
+        "ok - Generate idempotent migration writes a new migration for the resource",
     ] {
         assert!(seen.contains(step), "missing `{step}` in:\n{seen}");
     }
