@@ -7,9 +7,10 @@
 //! the catalog as it was before `up/0`.
 
 use super::*;
+use ecto_ash_lsp::cli::json::write_schema;
+use ecto_ash_lsp::cli::Report;
 use ecto_ash_lsp::ide::generate::{find_resource, generate, GenerateOptions};
 use ecto_ash_lsp::ide::Snapshot;
-use ecto_ash_lsp::model::analysis::Analysis;
 use ecto_ash_lsp::model::ecto_sql::{render, RenderSettings, Way};
 use std::collections::BTreeSet;
 
@@ -153,30 +154,6 @@ defmodule Shop.Tenant.Card do
 end
 "#;
 
-/// A project copied to disk and indexed.
-struct Project {
-    dir: tempfile::TempDir,
-    snap: Snapshot,
-}
-
-impl Project {
-    fn new(prepare: &dyn Fn(&Path)) -> Project {
-        let dir = tempfile::tempdir().expect("tempdir");
-        prepare(dir.path());
-        let snap = load(dir.path());
-        Project { dir, snap }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn reload(&mut self) {
-        self.snap = load(self.dir.path());
-    }
-
-}
-
 /// The drift findings about `module`.
 fn drift_of(snap: &Snapshot, module: &str) -> Vec<String> {
     snap.findings
@@ -186,30 +163,41 @@ fn drift_of(snap: &Snapshot, module: &str) -> Vec<String> {
         .collect()
 }
 
-fn load(dir: &Path) -> Snapshot {
-    Snapshot::new(Workspace::load(dir).expect("the project loads"))
+/// The demo, indexed from the repository (nothing is written to it).
+fn demo() -> Snapshot {
+    Snapshot::new(Workspace::load(&support::repo_path("examples/demo")).expect("the demo loads"))
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
+/// [`RICH_PROJECT`] with resources over its tables, indexed in memory.
+fn rich() -> Snapshot {
+    let mut files = support::files(RICH_PROJECT);
+    files.extend(support::files(RICH_RESOURCES));
+    Snapshot::new(Workspace::from_memory(Path::new("/rich"), files).expect("the fixture loads"))
 }
 
-fn demo(dir: &Path) {
-    copy_tree(&support::repo_path("examples/demo"), dir);
+/// `ecto-ash-lsp schema --format json` of a snapshot, without a process.
+fn schema_of(snap: &Snapshot) -> Value {
+    let report = Report {
+        workspace: (*snap.workspace).clone(),
+        analysis: (*snap.analysis).clone(),
+        findings: (*snap.findings).clone(),
+        elapsed: std::time::Duration::ZERO,
+    };
+    let mut out = Vec::new();
+    write_schema(&mut out, &report).expect("the schema is written");
+    serde_json::from_slice(&out).expect("schema JSON")
 }
 
-fn rich(dir: &Path) {
-    support::write_fixture(dir, RICH_PROJECT);
-    support::write_fixture(dir, RICH_RESOURCES);
+/// `snap` with one file added.
+fn with_file(snap: &Snapshot, rel: &str, text: &str) -> Snapshot {
+    let mut next = snap.clone();
+    assert!(
+        next.workspace_mut()
+            .set_text(rel, std::sync::Arc::from(text)),
+        "{rel} is not a project file"
+    );
+    next.reanalyze();
+    next
 }
 
 /// A fresh database with the tenant schema tenant migrations run in.
@@ -220,52 +208,61 @@ fn database() -> Option<Database> {
     Some(db)
 }
 
-/// One direction of migration `rel`, statement by statement (tenant
-/// migrations in the tenant schema); every statement must render.
-fn run_file(db: &Database, ws: &Workspace, analysis: &Analysis, rel: &str, way: Way) -> Vec<Applied> {
-    let file = ws.files.get(rel).unwrap_or_else(|| panic!("{rel} is indexed"));
-    let facts = file
-        .migration()
-        .unwrap_or_else(|| panic!("{rel} is a migration"));
-    let settings = RenderSettings::of_file(ws, analysis, rel);
-    let search_path = if settings.tenant {
-        format!("SET search_path TO {TENANT};\n")
-    } else {
-        String::new()
-    };
-    render(&file.text, facts, way, &settings)
-        .into_iter()
-        .map(|statement| {
-            let outcome = statement.sql.as_ref().ok().map(|sqls| {
-                let body: String = sqls.iter().map(|s| format!("{s};\n")).collect();
-                db.run(&format!("{search_path}{body}"))
-            });
-            Applied {
-                file: rel.to_string(),
-                statement,
-                outcome,
+/// One direction of migrations `rels` as one psql script (tenant
+/// migrations in the tenant schema); with `strict`, every statement must
+/// render, else what cannot be rendered is left out (as `sql` says).
+fn run_files(
+    db: &Database,
+    snap: &Snapshot,
+    rels: &[&str],
+    way: Way,
+    strict: bool,
+) -> Result<(), String> {
+    let (ws, analysis) = (&snap.workspace, &snap.analysis);
+    let mut script = String::new();
+    for rel in rels {
+        let file = ws
+            .files
+            .get(*rel)
+            .ok_or_else(|| format!("{rel} is not indexed"))?;
+        let facts = file
+            .migration()
+            .ok_or_else(|| format!("{rel} is not a migration"))?;
+        let settings = RenderSettings::of_file(ws, analysis, rel);
+        let schema = if settings.tenant { TENANT } else { "public" };
+        script.push_str(&format!("SET search_path TO {schema};\n"));
+        for statement in render(&file.text, facts, way, &settings) {
+            let sqls = match statement.sql {
+                Ok(sqls) => sqls,
+                Err(why) if strict => {
+                    return Err(format!("{rel}: a statement is not rendered: {why}"))
+                }
+                Err(_) => continue,
+            };
+            for sql in sqls {
+                script.push_str(&sql);
+                script.push_str(";\n");
             }
-        })
-        .collect()
+        }
+    }
+    db.run(&script).map(|_| ()).map_err(|e| format!("{e}"))
 }
 
 /// Every migration of every repo (tenant ones too), in version order.
 fn run_chain(db: &Database, snap: &Snapshot) {
-    for model in &snap.analysis.models {
-        for rel in &model.migrations {
-            assert_all_ran(&run_file(db, &snap.workspace, &snap.analysis, rel, Way::Up));
-        }
-    }
+    let rels: Vec<&str> = snap
+        .analysis
+        .models
+        .iter()
+        .flat_map(|m| m.migrations.iter().map(String::as_str))
+        .collect();
+    run_files(db, snap, &rels, Way::Up, false).unwrap_or_else(|e| panic!("the chain: {e}"));
 }
 
-/// Every statement was rendered and ran without an error.
-fn assert_rendered_and_ran(applied: &[Applied], what: &str, text: &str) {
-    for a in applied {
-        match (&a.statement.sql, &a.outcome) {
-            (Err(why), _) => panic!("{what}: a statement is not rendered ({why}):\n{text}"),
-            (Ok(sql), Some(Err(e))) => panic!("{what}: {sql:?} failed: {e}\n{text}"),
-            _ => {}
-        }
+/// Run `rel` one way, failing with the migration's text.
+fn run_ok(db: &Database, snap: &Snapshot, rel: &str, way: Way, what: &str, text: &str) {
+    if let Err(e) = run_files(db, snap, &[rel], way, true) {
+        panic!("{what}: {e}\n{text}");
     }
 }
 
@@ -348,81 +345,116 @@ fn qualified(snap: &Snapshot, module: &str) -> (String, String) {
     (table, sql)
 }
 
-/// A copy of `project` whose migrations are only `keep`: what a database
-/// that ran nothing else holds, as the model sees it.
-fn alone(project: &Path, keep: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_tree(project, dir.path());
-    let snap = load(dir.path());
+/// `snap` whose migrations are only `keep`: what a database that ran
+/// nothing else holds, as the model sees it.
+fn alone(snap: &Snapshot, keep: &str) -> Snapshot {
+    let mut next = snap.clone();
     for model in &snap.analysis.models {
         for rel in model.migrations.iter().filter(|r| *r != keep) {
-            std::fs::remove_file(dir.path().join(rel)).expect("rm");
+            next.workspace_mut().remove(rel);
         }
     }
-    dir
+    next.reanalyze();
+    next
 }
 
 /// For every resource in dependency order: generate on the project as it
 /// stands (with the migrations generated before), apply twice, and judge.
-fn judge_generated_migrations(prepare: &dyn Fn(&Path)) -> usize {
+fn judge_generated_migrations(project: Snapshot) -> usize {
     let Some(db) = database() else {
         return 0;
     };
-    let mut project = Project::new(prepare);
-    run_chain(&db, &project.snap);
+    let mut project = project;
+    run_chain(&db, &project);
     let mut judged = 0;
-    for module in in_dependency_order(&project.snap) {
-        let r = find_resource(&project.snap, &module).expect("the resource");
-        let m = generate(&project.snap, r, &GenerateOptions::at(NOW)).expect("a migration");
-        let (table, table_sql) = qualified(&project.snap, &module);
+    for module in in_dependency_order(&project) {
+        let r = find_resource(&project, &module).expect("the resource");
+        let m = generate(&project, r, &GenerateOptions::at(NOW)).expect("a migration");
+        let (table, table_sql) = qualified(&project, &module);
         let without_table = db.copy();
         let before = catalog(&db);
-        let path = project.path().join(&m.path);
-        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
-        std::fs::write(&path, &m.text).expect("write the migration");
-        project.reload();
-        let (ws, analysis) = (&project.snap.workspace, &project.snap.analysis);
+        project = with_file(&project, &m.path, &m.text);
+        let snap = &project;
 
         // (a) the database the chain built, twice.
         for run in ["first", "second"] {
-            let applied = run_file(&db, ws, analysis, &m.path, Way::Up);
-            assert_rendered_and_ran(&applied, &format!("{module} (a), {run} run"), &m.text);
+            run_ok(
+                &db,
+                snap,
+                &m.path,
+                Way::Up,
+                &format!("{module} (a), {run} run"),
+                &m.text,
+            );
         }
-        assert_eq!(drift_of(&project.snap, &module), Vec::<String>::new(), "{module}:\n{}", m.text);
-        let model_now = model(&schema_json(project.path()));
+        assert_eq!(
+            drift_of(snap, &module),
+            Vec::<String>::new(),
+            "{module}:\n{}",
+            m.text
+        );
+        let model_now = model(&schema_of(snap));
         let diff = differences(&catalog_in_model_terms(&db), &model_now, None);
-        assert!(diff.is_empty(), "{module} (a):\n{}\n{}", diff.join("\n"), m.text);
+        assert!(
+            diff.is_empty(),
+            "{module} (a):\n{}\n{}",
+            diff.join("\n"),
+            m.text
+        );
 
         // down/0 undoes exactly what up/0 made; up/0 again to go on.
-        let down = run_file(&db, ws, analysis, &m.path, Way::Down);
-        assert_rendered_and_ran(&down, &format!("{module} down"), &m.text);
+        run_ok(
+            &db,
+            snap,
+            &m.path,
+            Way::Down,
+            &format!("{module} down"),
+            &m.text,
+        );
         assert_eq!(catalog(&db), before, "{module}: down/0 left\n{}", m.text);
-        let again = run_file(&db, ws, analysis, &m.path, Way::Up);
-        assert_rendered_and_ran(&again, &format!("{module} up after down"), &m.text);
+        run_ok(
+            &db,
+            snap,
+            &m.path,
+            Way::Up,
+            &format!("{module} up after down"),
+            &m.text,
+        );
 
         // (b) the same database without the resource's table, twice.
         without_table
             .run(&format!("DROP TABLE IF EXISTS {table_sql} CASCADE"))
             .expect("drop the table");
         for run in ["first", "second"] {
-            let applied = run_file(&without_table, ws, analysis, &m.path, Way::Up);
-            assert_rendered_and_ran(&applied, &format!("{module} (b), {run} run"), &m.text);
+            let what = format!("{module} (b), {run} run");
+            run_ok(&without_table, snap, &m.path, Way::Up, &what, &m.text);
         }
-        let only = alone(project.path(), &m.path);
+        let only = alone(snap, &m.path);
         assert_eq!(
-            drift_of(&load(only.path()), &module),
+            drift_of(&only, &module),
             Vec::<String>::new(),
             "{module} (b):\n{}",
             m.text
         );
         let diff = differences(
             &catalog_in_model_terms(&without_table),
-            &model(&schema_json(only.path())),
+            &model(&schema_of(&only)),
             Some(&table),
         );
-        assert!(diff.is_empty(), "{module} (b):\n{}\n{}", diff.join("\n"), m.text);
-        let down = run_file(&without_table, ws, analysis, &m.path, Way::Down);
-        assert_rendered_and_ran(&down, &format!("{module} (b) down"), &m.text);
+        assert!(
+            diff.is_empty(),
+            "{module} (b):\n{}\n{}",
+            diff.join("\n"),
+            m.text
+        );
+        run_ok(
+            &without_table,
+            snap,
+            &m.path,
+            Way::Down,
+            &format!("{module} (b) down"),
+            &m.text,
+        );
         judged += 1;
     }
     judged
@@ -430,12 +462,12 @@ fn judge_generated_migrations(prepare: &dyn Fn(&Path)) -> usize {
 
 #[test]
 fn every_demo_resource_migration_runs_twice_and_leaves_the_model() {
-    let judged = judge_generated_migrations(&demo);
+    let judged = judge_generated_migrations(demo());
     assert!(judged == 0 || judged == 9, "{judged}");
 }
 
 #[test]
 fn every_rich_project_resource_migration_runs_twice_and_leaves_the_model() {
-    let judged = judge_generated_migrations(&rich);
+    let judged = judge_generated_migrations(rich());
     assert!(judged == 0 || judged == 5, "{judged}");
 }
