@@ -536,3 +536,6 @@ fn assert_each_migration_twice_fails_as_flagged(project: &Path) {
 
 #[path = "postgres/generated.rs"]
 mod generated;
+
+#[path = "postgres/fixed.rs"]
+mod fixed;

@@ -211,7 +211,7 @@ fn database() -> Option<Database> {
 /// One direction of migrations `rels` as one psql script (tenant
 /// migrations in the tenant schema); with `strict`, every statement must
 /// render, else what cannot be rendered is left out (as `sql` says).
-fn run_files(
+pub(super) fn run_files(
     db: &Database,
     snap: &Snapshot,
     rels: &[&str],
