@@ -533,3 +533,9 @@ fn assert_each_migration_twice_fails_as_flagged(project: &Path) {
         .count();
     assert_eq!(verdict.as_predicted, flagged);
 }
+
+#[path = "postgres/generated.rs"]
+mod generated;
+
+#[path = "postgres/fixed.rs"]
+mod fixed;

@@ -246,9 +246,17 @@ pub fn generate(
     }
     for index in &plan.unique_indexes {
         // A unique index over the same columns under another name already
-        // does the identity's work; a second one would only cost writes.
-        if existing.is_some_and(|t| plan::covered_elsewhere(t, index)) {
-            continue;
+        // does the identity's work; a second one would only cost writes. It
+        // is declared again by its own name (a no-op where it exists) for a
+        // database whose table is missing, where `create_if_not_exists
+        // table` makes the table without it.
+        match existing.and_then(|t| plan::covering_index(t, index)) {
+            Some(plan::Covering::PrimaryKey) => continue,
+            Some(plan::Covering::Index(other)) => {
+                up.push(plan::create_unique_index(&plan, &other));
+                continue;
+            }
+            None => {}
         }
         up.push(plan::create_unique_index(&plan, index));
         if existing.is_some_and(|t| !t.indexes.iter().any(|i| i.name == index.name)) {

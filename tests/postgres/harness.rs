@@ -232,6 +232,26 @@ pub struct Applied {
 }
 
 impl Database {
+    /// A new database of the same cluster holding a copy of this one
+    /// (`CREATE DATABASE … TEMPLATE`): cheaper than applying a chain again.
+    pub fn copy(&self) -> Database {
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            DATABASES.fetch_add(1, Ordering::SeqCst)
+        );
+        self.cluster
+            .run(
+                "postgres",
+                &format!("CREATE DATABASE {name} TEMPLATE {}", self.name),
+            )
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} TEMPLATE {}: {e}", self.name));
+        Database {
+            cluster: self.cluster.clone(),
+            name,
+        }
+    }
+
     pub fn run(&self, sql: &str) -> Result<String, SqlError> {
         self.cluster.run(&self.name, sql)
     }

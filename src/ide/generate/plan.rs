@@ -657,9 +657,17 @@ pub fn column_matches(
     (type_ok, null_ok)
 }
 
-/// Whether the table has a unique index (or primary key) over the index's
-/// columns under another name.
-pub fn covered_elsewhere(table: &FoldedTable, index: &IndexPlan) -> bool {
+/// What already does an identity index's work under another name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Covering {
+    PrimaryKey,
+    /// A unique index over the same columns, as it is declared.
+    Index(IndexPlan),
+}
+
+/// The unique index (or primary key) over the index's columns under
+/// another name, when the table has one.
+pub fn covering_index(table: &FoldedTable, index: &IndexPlan) -> Option<Covering> {
     let mut wanted: Vec<&str> = index.columns.iter().map(String::as_str).collect();
     wanted.sort_unstable();
     let same = |columns: Vec<&str>| {
@@ -667,18 +675,25 @@ pub fn covered_elsewhere(table: &FoldedTable, index: &IndexPlan) -> bool {
         columns.sort_unstable();
         columns == wanted
     };
+    let key: Vec<&str> = table
+        .primary_key()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    if same(key) {
+        return Some(Covering::PrimaryKey);
+    }
     table
         .indexes
         .iter()
         .filter(|i| i.unique && i.name != index.name && i.where_clause.is_none())
-        .any(|i| same(i.columns.iter().map(String::as_str).collect()))
-        || same(
-            table
-                .primary_key()
-                .iter()
-                .map(|c| c.name.as_str())
-                .collect(),
-        )
+        .find(|i| same(i.columns.iter().map(String::as_str).collect()))
+        .map(|i| {
+            Covering::Index(IndexPlan {
+                name: i.name.clone(),
+                columns: i.columns.clone(),
+            })
+        })
 }
 
 /// The table of a resource in its model, when the model has made it.

@@ -507,3 +507,61 @@ fn versions_round_trip() {
     assert_eq!(file_safe("create_Weird-Name"), "create_weird_name");
     assert_eq!(file_safe("1st"), "migrate_1st");
 }
+
+#[test]
+fn an_identity_covered_under_another_name_is_declared_again_by_that_name() {
+    let fixture = r#"
+//- /mix.exs
+defmodule Shop.MixProject do
+  use Mix.Project
+end
+//- /lib/shop/repo.ex
+defmodule Shop.Repo do
+  use AshPostgres.Repo, otp_app: :shop
+end
+//- /lib/shop/accounts/team.ex
+defmodule Shop.Accounts.Team do
+  use Ash.Resource, domain: Shop.Accounts, data_layer: AshPostgres.DataLayer
+
+  postgres do
+    table "teams"
+    repo Shop.Repo
+  end
+
+  attributes do
+    uuid_primary_key :id
+    attribute :slug, :string, allow_nil?: false
+  end
+
+  identities do
+    identity :unique_slug, [:slug]
+  end
+end
+//- /priv/repo/migrations/20240101000000_create_teams.exs
+defmodule Shop.Repo.Migrations.CreateTeams do
+  use Ecto.Migration
+
+  def change do
+    create table(:teams, primary_key: false) do
+      add :id, :uuid, primary_key: true
+      add :slug, :text, null: false
+    end
+
+    create unique_index(:teams, [:slug])
+  end
+end
+"#;
+    let (snap, _) = fixture::load(fixture);
+    let m = generated(&snap, "Team", &GenerateOptions::at(NOW));
+    // A no-op where the index exists; a database without the table gets it
+    // back, where `create_if_not_exists table` makes only the key.
+    assert!(
+        m.text.contains(
+            "    create_if_not_exists(unique_index(:teams, [:slug], name: \"teams_slug_index\"))\n"
+        ),
+        "{}",
+        m.text
+    );
+    assert!(!m.text.contains("teams_unique_slug_index"), "{}", m.text);
+    assert!(!m.text.contains("drop_if_exists(index("), "{}", m.text);
+}
