@@ -43,19 +43,28 @@ pub struct Report {
     pub analysis: Analysis,
     pub findings: Vec<Finding>,
     pub elapsed: Duration,
+    /// Wall time of folding migrations and linking resources (`analyze`).
+    pub fold: Duration,
+    /// Wall time of running the checks.
+    pub checks: Duration,
 }
 
 impl Report {
     pub fn build(path: &Path) -> Result<Report, String> {
         let started = Instant::now();
         let workspace = Workspace::load(path).map_err(|e| e.to_string())?;
+        let folding = Instant::now();
         let analysis = analyze(&workspace);
+        let fold = folding.elapsed();
+        let checking = Instant::now();
         let findings = checks::run(&workspace, &analysis);
         Ok(Report {
             workspace,
             analysis,
             findings,
             elapsed: started.elapsed(),
+            fold,
+            checks: checking.elapsed(),
         })
     }
 
@@ -103,6 +112,8 @@ pub struct CheckOptions {
     pub write_baseline: bool,
     /// Only findings the files changed since this git revision concern.
     pub changed_since: Option<String>,
+    /// Print where the time went, phase by phase, on standard error.
+    pub timings: bool,
 }
 
 impl CheckOptions {
@@ -113,6 +124,7 @@ impl CheckOptions {
             baseline: None,
             write_baseline: false,
             changed_since: None,
+            timings: false,
         }
     }
 }
@@ -169,6 +181,7 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
             );
         }
     }
+    let reporting = Instant::now();
     let written = match options.format {
         CheckFormat::Human => {
             let mut out = anstream::stdout().lock();
@@ -193,6 +206,9 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
             return trouble(&format!("writing the report: {e}"));
         }
     }
+    if options.timings {
+        eprint!("{}", timings_table(&report, reporting.elapsed()));
+    }
     // Writing a baseline accepts what it wrote.
     let failing = match options.fail_on {
         _ if options.write_baseline => false,
@@ -204,6 +220,28 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
     } else {
         0
     }
+}
+
+/// `check --timings`: one `phase milliseconds` line per phase, for the
+/// benchmark harness (phases summed over threads are marked `cpu`).
+fn timings_table(report: &Report, reporting: Duration) -> String {
+    let t = &report.workspace.timings;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let rows = [
+        ("walk", t.walk, "wall"),
+        ("read", t.read, "cpu"),
+        ("prefilter", t.prefilter, "cpu"),
+        ("parse", t.parse, "cpu"),
+        ("facts", t.facts, "cpu"),
+        ("indexing", t.indexing, "wall"),
+        ("fold", report.fold, "wall"),
+        ("checks", report.checks, "wall"),
+        ("report", reporting, "wall"),
+        ("total", report.elapsed + reporting, "wall"),
+    ];
+    rows.iter()
+        .map(|(name, d, kind)| format!("timing {name} {:.2} ms {kind}\n", ms(*d)))
+        .collect()
 }
 
 fn plural(n: usize, word: &str) -> String {

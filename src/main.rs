@@ -43,6 +43,9 @@ enum Command {
         /// (committed, staged, unstaged or untracked changes).
         #[arg(long, value_name = "REV")]
         changed_since: Option<String>,
+        /// Print phase timings on standard error (for the benchmarks).
+        #[arg(long, hide = true)]
+        timings: bool,
     },
     /// Print the indexed model: tables folded from migrations, resources, and how they link.
     Schema {
@@ -91,6 +94,7 @@ fn main() {
             baseline,
             write_baseline,
             changed_since,
+            timings,
         }) => {
             let format = match format {
                 Format::Human => CheckFormat::Human,
@@ -109,6 +113,7 @@ fn main() {
                 baseline,
                 write_baseline,
                 changed_since,
+                timings,
                 ..CheckOptions::new(format, fail_on)
             };
             cli::check(&path, &options)
