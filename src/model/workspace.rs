@@ -564,27 +564,33 @@ fn elixir_file_matters(rel: &str, bytes: &[u8]) -> bool {
     if in_config {
         return contains(bytes, b"Repo") || contains(bytes, b"repo");
     }
-    const NEEDLES: &[&[u8]] = &[
-        b"Ash.Resource",
+    const NEEDLES: &[&str] = &[
+        "Ash.Resource",
         // Enum, NewType and custom type modules tell attribute storage.
-        b"use Ash.Type",
-        b"Ash.TypedStruct",
-        b"Ecto.Schema",
-        b"Ecto.Repo",
-        b"AshPostgres.Repo",
-        b"__using__",
-        b"postgres do",
-        b"attributes do",
-        b"table:",
+        "use Ash.Type",
+        "Ash.TypedStruct",
+        "Ecto.Schema",
+        "Ecto.Repo",
+        "AshPostgres.Repo",
+        "__using__",
+        "postgres do",
+        "attributes do",
+        "table:",
         // An Ecto schema declared through a base (`use MyApp.Schema`).
-        b"schema \"",
-        b"schema @",
+        "schema \"",
+        "schema @",
     ];
-    NEEDLES.iter().any(|n| contains(bytes, n))
+    // One pass over the bytes for all needles: most files match none.
+    static MATTERS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    match MATTERS.get_or_init(|| aho_corasick::AhoCorasick::new(NEEDLES).ok()) {
+        Some(searcher) => searcher.is_match(bytes),
+        None => NEEDLES.iter().any(|n| contains(bytes, n.as_bytes())),
+    }
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 #[cfg(test)]
