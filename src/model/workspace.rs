@@ -223,6 +223,9 @@ pub struct LoadTimings {
     pub facts: Duration,
     /// Wall time of reading, prefiltering, parsing and extracting, in parallel.
     pub indexing: Duration,
+    /// Wall time of the fold and of the checks, set by whoever runs them.
+    pub fold: Duration,
+    pub checks: Duration,
 }
 
 /// Nanoseconds spent parsing and extracting facts, summed over threads;

@@ -1,0 +1,254 @@
+//! Cold `check` on generated monorepos at N = 1, 2, 5, 10: wall time by
+//! phase (from the hidden `check --timings`), peak RSS of the child (wait4),
+//! and whether the findings equal the corpus's `expected.json`. Then raw SQL
+//! throughput: our recogniser on the corpus's `.sql` files against squawk
+//! on the same files. Prints Markdown tables; never fails on a timing.
+//!
+//! `cargo bench --bench check -- [--smoke] [--scales 1,2] [--runs 3] [--squawk PATH]`
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{corpus_dir, ms, read_json, Options, BINARY};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One cold run of `check`.
+struct Run {
+    wall: Duration,
+    peak_rss_mb: f64,
+    phases: BTreeMap<String, f64>,
+    answer_ok: bool,
+}
+
+fn check_once(dir: &Path) -> Option<Run> {
+    let started = Instant::now();
+    let mut child = Command::new(BINARY)
+        .args(["check", "--format", "json", "--fail-on", "never", "--timings"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child.stdout.take()?.read_to_string(&mut stdout).ok()?;
+    child.stderr.take()?.read_to_string(&mut stderr).ok()?;
+    let (status, rusage) = wait4(child.id())?;
+    let wall = started.elapsed();
+    if status != 0 {
+        eprintln!("check exited with {status}: {stderr}");
+    }
+    let phases = stderr
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.strip_prefix("timing ")?.split_whitespace();
+            Some((w.next()?.to_string(), w.next()?.parse().ok()?))
+        })
+        .collect();
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for d in report["diagnostics"].as_array().into_iter().flatten() {
+        *counts
+            .entry(d["code"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
+    }
+    let expected: BTreeMap<String, u64> =
+        serde_json::from_value(read_json(&dir.join("expected.json"))).unwrap_or_default();
+    Some(Run {
+        wall,
+        peak_rss_mb: rusage.ru_maxrss as f64 / 1024.0,
+        phases,
+        answer_ok: counts == expected,
+    })
+}
+
+/// Wait for the child and return its exit code and resource usage.
+fn wait4(pid: u32) -> Option<(i32, libc::rusage)> {
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let got = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    (got == pid as libc::pid_t).then(|| (libc::WEXITSTATUS(status), usage))
+}
+
+fn main() {
+    let options = Options::parse();
+    println!("## Cold `check`\n");
+    println!("Machine: {}\n", common::machine());
+    println!(
+        "| N | files | MB | wall ms | walk | read (cpu) | prefilter (cpu) | parse (cpu) | facts (cpu) | fold | checks | report | peak RSS MB | answer |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut first: Option<(f64, f64)> = None;
+    for &scale in &options.scales {
+        let dir = corpus_dir(scale);
+        let (files, bytes) = tree_size(&dir);
+        let mut runs: Vec<Run> = (0..options.runs).filter_map(|_| check_once(&dir)).collect();
+        runs.sort_by_key(|r| r.wall);
+        let Some(median) = runs.get(runs.len() / 2) else {
+            println!("| {scale} | check did not run |");
+            continue;
+        };
+        let phase = |name: &str| {
+            median
+                .phases
+                .get(name)
+                .map_or("?".to_string(), |v| format!("{v:.0}"))
+        };
+        println!(
+            "| {scale} | {files} | {:.1} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {} |",
+            bytes as f64 / 1_048_576.0,
+            ms(median.wall),
+            phase("walk"),
+            phase("read"),
+            phase("prefilter"),
+            phase("parse"),
+            phase("facts"),
+            phase("fold"),
+            phase("checks"),
+            phase("report"),
+            median.peak_rss_mb,
+            if runs.iter().all(|r| r.answer_ok) {
+                "ok"
+            } else {
+                "WRONG"
+            }
+        );
+        match first {
+            None => first = Some((ms(median.wall), median.peak_rss_mb)),
+            Some((t1, m1)) => eprintln!(
+                "N={scale}: {:.1}× the time and {:.1}× the memory of N={}",
+                ms(median.wall) / t1,
+                median.peak_rss_mb / m1,
+                options.scales.first().copied().unwrap_or(1.0)
+            ),
+        }
+    }
+    sql_throughput(&options);
+}
+
+/// Files and bytes under `dir` (the corpus, without its `sql/` copy).
+fn tree_size(dir: &Path) -> (usize, u64) {
+    let mut stack = vec![dir.to_path_buf()];
+    let (mut files, mut bytes) = (0, 0);
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "sql") {
+                    stack.push(path);
+                }
+            } else {
+                files += 1;
+                bytes += entry.metadata().map_or(0, |m| m.len());
+            }
+        }
+    }
+    (files, bytes)
+}
+
+fn sql_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "sql") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Raw SQL of the corpus: our recogniser in process against squawk's CLI.
+fn sql_throughput(options: &Options) {
+    let scale = options.scales.iter().copied().fold(0.0, f64::max);
+    let dir = corpus_dir(scale).join("sql");
+    let files = sql_files(&dir);
+    let texts: Vec<String> = files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let mb = bytes as f64 / 1_048_576.0;
+    println!("\n## Raw SQL throughput\n");
+    println!(
+        "{} `.sql` files, {:.2} MB (the `execute` strings of the N={scale} corpus, interpolations resolved).\n",
+        files.len(),
+        mb
+    );
+    println!("| tool | what is timed | wall ms | MB/s |");
+    println!("|---|---|---|---|");
+    // Repeat until half a second has passed so short corpora still measure.
+    let started = Instant::now();
+    let mut rounds = 0;
+    let mut statements = 0;
+    while rounds == 0 || (started.elapsed() < Duration::from_millis(500) && !options.smoke) {
+        for t in &texts {
+            statements += ecto_ash_lsp::syntax::sql::parse_sql(t).len();
+        }
+        rounds += 1;
+    }
+    let per_round = started.elapsed() / rounds;
+    println!(
+        "| ecto-ash-lsp recogniser | `parse_sql` over every file in process ({} statements) | {:.1} | {:.1} |",
+        statements / rounds as usize,
+        ms(per_round),
+        mb / per_round.as_secs_f64()
+    );
+    let started = Instant::now();
+    let ours = Command::new(BINARY)
+        .arg("parse-sql")
+        .args(&files)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let wall = started.elapsed();
+    if ours.is_ok_and(|s| s.success()) {
+        println!(
+            "| ecto-ash-lsp | `ecto-ash-lsp parse-sql FILES…` (hidden; one process, startup included) | {:.1} | {:.1} |",
+            ms(wall),
+            mb / wall.as_secs_f64()
+        );
+    }
+    match squawk(options) {
+        Some(squawk) => {
+            // Several files per process, like a CI run over a migrations folder.
+            let started = Instant::now();
+            let status = Command::new(&squawk)
+                .args(&files)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let wall = started.elapsed();
+            match status {
+                Ok(_) => println!(
+                    "| squawk | `squawk FILES…` (one process, startup included) | {:.1} | {:.1} |",
+                    ms(wall),
+                    mb / wall.as_secs_f64()
+                ),
+                Err(e) => println!("| squawk | could not run: {e} | | |"),
+            }
+        }
+        None => println!("| squawk | not installed (scripts/bench.sh installs it) | | |"),
+    }
+}
+
+fn squawk(options: &Options) -> Option<PathBuf> {
+    if let Some(p) = &options.squawk {
+        return Some(p.clone());
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("squawk"))
+            .find(|p| p.is_file())
+    })
+}
