@@ -27,7 +27,14 @@ struct Run {
 fn check_once(dir: &Path) -> Option<Run> {
     let started = Instant::now();
     let mut child = Command::new(BINARY)
-        .args(["check", "--format", "json", "--fail-on", "never", "--timings"])
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--timings",
+        ])
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -36,11 +36,15 @@ impl Options {
         let smoke = args.iter().any(|a| a == "--smoke");
         let scales = value("--scales")
             .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-            .unwrap_or_else(|| if smoke { vec![1.0] } else { vec![1.0, 2.0, 5.0, 10.0] });
+            .unwrap_or_else(|| {
+                if smoke {
+                    vec![1.0]
+                } else {
+                    vec![1.0, 2.0, 5.0, 10.0]
+                }
+            });
         let number = |name: &str, default: usize| {
-            value(name)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default)
+            value(name).and_then(|v| v.parse().ok()).unwrap_or(default)
         };
         Options {
             smoke,

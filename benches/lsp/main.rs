@@ -140,7 +140,11 @@ fn run(root: &Path, options: &Options) -> Result<(), String> {
             "workspaceFolders": [{"uri": root_uri, "name": "corpus"}]
         }}),
     );
-    while s.next(Duration::from_secs(30)).ok_or("no initialize answer")?["id"] != 1 {}
+    while s
+        .next(Duration::from_secs(30))
+        .ok_or("no initialize answer")?["id"]
+        != 1
+    {}
     send(
         &mut s.input,
         json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),

@@ -297,7 +297,14 @@ impl Workspace {
             ..Workspace::default()
         };
         let walking = Instant::now();
-        let all = walk(path, &ws.config.exclude);
+        // Compiling the two tree-sitter queries costs as much as the walk:
+        // do both at once rather than make the first extraction wait.
+        let (all, ()) = rayon::join(
+            || walk(path, &ws.config.exclude),
+            || {
+                rayon::join(syntax::migration::warm_up, syntax::resource::warm_up);
+            },
+        );
         ws.roots = find_roots(&all);
         ws.git = gitignore::discover(&ws.root, &ws.roots);
         let candidates: Vec<(String, FileRole)> = all
