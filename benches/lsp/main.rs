@@ -9,7 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{corpus_dir, memory_of, ms, percentile, read_json, Options, BINARY};
+use common::{corpus_dir, cpu_time_of, memory_of, ms, percentile, read_json, Options, BINARY};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -189,6 +189,7 @@ fn run(root: &Path, options: &Options) -> Result<(), String> {
             corpus[key]["character"].as_u64().unwrap_or(0),
         )
     };
+    let cpu = cpu_time_of(pid);
     let times = edits(&mut s, root, large, at("large_edit"), options.edits, false)?;
     report(
         &format!(
@@ -197,7 +198,9 @@ fn run(root: &Path, options: &Options) -> Result<(), String> {
         ),
         times.iter().map(|t| t.0).collect(),
     );
+    cpu_per_edit(pid, cpu, options.edits);
     let resource = corpus["linked_resource"].as_str().unwrap_or_default();
+    let cpu = cpu_time_of(pid);
     let times = edits(
         &mut s,
         root,
@@ -217,6 +220,7 @@ fn run(root: &Path, options: &Options) -> Result<(), String> {
         "… the same edits until the migration's findings are re-published",
         times.iter().filter_map(|t| t.1).collect(),
     );
+    cpu_per_edit(pid, cpu, options.edits);
     let (rss, peak) = memory_of(pid);
     println!("| server RSS after editing | {rss:.1} MB (peak {peak:.1} MB) |");
     send(
@@ -229,6 +233,16 @@ fn run(root: &Path, options: &Options) -> Result<(), String> {
     );
     let _ = child.wait();
     Ok(())
+}
+
+/// The server's CPU time per edit since `before`: comparable across runs
+/// even when other work loads the machine (then wall-time percentiles are not).
+fn cpu_per_edit(pid: u32, before: Duration, edits: usize) {
+    let used = cpu_time_of(pid).saturating_sub(before);
+    println!(
+        "| … server CPU time per edit (user + system, all threads) | {:.2} ms |",
+        ms(used) / edits.max(1) as f64
+    );
 }
 
 fn report(what: &str, mut times: Vec<Duration>) {

@@ -11,7 +11,9 @@
 use super::convert::{self, Encoding};
 use super::documents::Document;
 use super::settings;
+use crate::checks;
 use crate::ide::Snapshot;
+use crate::model::analysis::analyze_after_change;
 use crate::model::config::{Config, CONFIG_FILE};
 use crate::model::workspace::{FileRole, SourceFile, Workspace, MAX_FILE_BYTES};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -245,7 +247,8 @@ impl World {
                     }
                 }
             }
-            folder.snapshot.reanalyze();
+            let changed: Vec<String> = files.iter().map(|(rel, _)| rel.clone()).collect();
+            reanalyze_after(&mut folder.snapshot, &changed);
             for (_, uri) in files {
                 publish_always.insert(uri);
             }
@@ -490,6 +493,14 @@ fn excluded(ws: &Workspace, rel: &str) -> bool {
         current = p.parent();
     }
     false
+}
+
+/// Analyse and check a folder again after `changed` files changed, folding
+/// again only the migrations folders they are in.
+fn reanalyze_after(snapshot: &mut Snapshot, changed: &[String]) {
+    let analysis = analyze_after_change(&snapshot.workspace, &snapshot.analysis, changed);
+    snapshot.findings = Arc::new(checks::run(&snapshot.workspace, &analysis));
+    snapshot.analysis = Arc::new(analysis);
 }
 
 /// An editor buffer as an indexed file: parsed incrementally, unless it is
