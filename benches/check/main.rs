@@ -9,7 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{corpus_dir, ms, read_json, Options, BINARY};
+use common::{binary, corpus_dir, ms, read_json, Options};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ struct Run {
 
 fn check_once(dir: &Path) -> Option<Run> {
     let started = Instant::now();
-    let mut child = Command::new(BINARY)
+    let mut child = Command::new(binary())
         .args([
             "check",
             "--format",
@@ -212,7 +212,7 @@ fn sql_throughput(options: &Options) {
         mb / per_round.as_secs_f64()
     );
     let started = Instant::now();
-    let ours = Command::new(BINARY)
+    let ours = Command::new(binary())
         .arg("parse-sql")
         .args(&files)
         .stdout(Stdio::null())

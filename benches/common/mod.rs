@@ -11,8 +11,13 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The binary cargo built for this benchmark (release under `cargo bench`).
-pub const BINARY: &str = env!("CARGO_BIN_EXE_ecto-ash-lsp");
+/// The binary cargo built for this benchmark (release under `cargo bench`),
+/// or `ECTO_ASH_LSP_BIN` to compare another build.
+pub fn binary() -> std::path::PathBuf {
+    std::env::var_os("ECTO_ASH_LSP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ecto-ash-lsp")))
+}
 
 /// Arguments after `--`: `--smoke`, `--scales 1,2,5,10`, `--edits N`,
 /// `--runs N`, `--squawk PATH`.

@@ -9,7 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{corpus_dir, cpu_time_of, memory_of, ms, percentile, read_json, Options, BINARY};
+use common::{binary, corpus_dir, cpu_time_of, memory_of, ms, percentile, read_json, Options};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -116,13 +116,13 @@ fn main() {
 
 fn run(root: &Path, options: &Options) -> Result<(), String> {
     let corpus = read_json(&root.join("corpus.json"));
-    let mut child = Command::new(BINARY)
+    let mut child = Command::new(binary())
         .arg("lsp")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("spawning {BINARY}: {e}"))?;
+        .map_err(|e| format!("spawning {}: {e}", binary().display()))?;
     let pid = child.id();
     let input = child.stdin.take().ok_or("no stdin")?;
     let output = child.stdout.take().ok_or("no stdout")?;
