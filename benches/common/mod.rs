@@ -61,12 +61,14 @@ impl Options {
     }
 }
 
-/// The corpus at `scale`, generated on first use.
+/// The corpus at `scale`, generated on first use under the system's temp
+/// folder (or `ECTO_ASH_LSP_CORPUS`): outside any git repository, whose
+/// ignore rules would change the findings (`target/` is ignored here).
 pub fn corpus_dir(scale: f64) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    let base = std::env::var_os("ECTO_ASH_LSP_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let dir = target.join("bench-corpus").join(format!("scale-{scale}"));
+        .unwrap_or_else(|| std::env::temp_dir().join("ecto-ash-lsp-bench"));
+    let dir = base.join(format!("scale-{scale}"));
     if !dir.join("corpus.json").exists() {
         let _ = std::fs::remove_dir_all(&dir);
         if let Err(e) = corpus::generate(&dir, scale) {

@@ -151,7 +151,8 @@ fn run(root: &Path, options: &Options) -> Result<(), String> {
     );
     let mut first = None;
     let mut published = 0;
-    let mut findings = 0;
+    // The latest diagnostics per file: a file may be published more than once.
+    let mut latest: std::collections::HashMap<String, usize> = Default::default();
     let mut indexed = None;
     // Indexing ends with a progress `end`; publications follow until quiet.
     loop {
@@ -165,7 +166,10 @@ fn run(root: &Path, options: &Options) -> Result<(), String> {
         if m["method"] == "textDocument/publishDiagnostics" {
             first.get_or_insert(started.elapsed());
             published += 1;
-            findings += m["params"]["diagnostics"].as_array().map_or(0, Vec::len);
+            latest.insert(
+                m["params"]["uri"].as_str().unwrap_or_default().to_string(),
+                m["params"]["diagnostics"].as_array().map_or(0, Vec::len),
+            );
         }
     }
     let (rss, peak) = memory_of(pid);
@@ -179,7 +183,16 @@ fn run(root: &Path, options: &Options) -> Result<(), String> {
         "| initialize → first diagnostics | {:.0} ms |",
         first.map_or(f64::NAN, ms)
     );
-    println!("| files published after indexing | {published} ({findings} findings) |");
+    let findings: usize = latest.values().sum();
+    let expected: usize = read_json(&root.join("expected.json"))
+        .as_object()
+        .map_or(0, |o| {
+            o.values().filter_map(Value::as_u64).sum::<u64>() as usize
+        });
+    println!(
+        "| publications after initialize | {published} for {} files, {findings} diagnostics (`check` finds {expected}) |",
+        latest.len()
+    );
     println!("| server RSS after indexing | {rss:.1} MB (peak {peak:.1} MB) |");
 
     let large = corpus["large_migration"].as_str().unwrap_or_default();
