@@ -51,9 +51,13 @@ pub struct Report {
 impl Report {
     pub fn build(path: &Path) -> Result<Report, String> {
         let started = Instant::now();
-        let workspace = Workspace::load(path).map_err(|e| e.to_string())?;
+        let mut workspace = Workspace::load(path).map_err(|e| e.to_string())?;
+        let folding = Instant::now();
         let analysis = analyze(&workspace);
+        workspace.timings.fold = folding.elapsed();
+        let checking = Instant::now();
         let findings = checks::run(&workspace, &analysis);
+        workspace.timings.checks = checking.elapsed();
         Ok(Report {
             workspace,
             analysis,
@@ -108,6 +112,8 @@ pub struct CheckOptions {
     pub changed_since: Option<String>,
     /// Apply the safe quick fixes to the files first, then report what is left.
     pub fix: bool,
+    /// Print where the time went, phase by phase, on standard error.
+    pub timings: bool,
 }
 
 impl CheckOptions {
@@ -119,6 +125,7 @@ impl CheckOptions {
             write_baseline: false,
             changed_since: None,
             fix: false,
+            timings: false,
         }
     }
 }
@@ -180,6 +187,7 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
             );
         }
     }
+    let reporting = Instant::now();
     let written = match options.format {
         CheckFormat::Human => {
             let mut out = anstream::stdout().lock();
@@ -204,6 +212,9 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
             return trouble(&format!("writing the report: {e}"));
         }
     }
+    if options.timings {
+        eprint!("{}", timings_table(&report, reporting.elapsed()));
+    }
     // Writing a baseline accepts what it wrote.
     let failing = match options.fail_on {
         _ if options.write_baseline => false,
@@ -215,6 +226,28 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
     } else {
         0
     }
+}
+
+/// `check --timings`: one `phase milliseconds` line per phase, for the
+/// benchmark harness (phases summed over threads are marked `cpu`).
+fn timings_table(report: &Report, reporting: Duration) -> String {
+    let t = &report.workspace.timings;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let rows = [
+        ("walk", t.walk, "wall"),
+        ("read", t.read, "cpu"),
+        ("prefilter", t.prefilter, "cpu"),
+        ("parse", t.parse, "cpu"),
+        ("facts", t.facts, "cpu"),
+        ("indexing", t.indexing, "wall"),
+        ("fold", t.fold, "wall"),
+        ("checks", t.checks, "wall"),
+        ("report", reporting, "wall"),
+        ("total", report.elapsed + reporting, "wall"),
+    ];
+    rows.iter()
+        .map(|(name, d, kind)| format!("timing {name} {:.2} ms {kind}\n", ms(*d)))
+        .collect()
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -245,6 +278,20 @@ pub fn rules() -> i32 {
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) ends the listing early; that is fine.
     let _ = out.write_all(checks::rules::plain_table("").as_bytes());
+    0
+}
+
+/// `ecto-ash-lsp parse-sql FILE…` (hidden): run the raw SQL recogniser over
+/// each file and print how many statements it read, for the benchmarks.
+pub fn parse_sql_files(files: &[PathBuf]) -> i32 {
+    let mut statements = 0;
+    for file in files {
+        match std::fs::read_to_string(file) {
+            Ok(text) => statements += crate::syntax::sql::parse_sql(&text).len(),
+            Err(e) => return trouble(&format!("{}: {e}", file.display())),
+        }
+    }
+    println!("{statements} statements in {} files", files.len());
     0
 }
 

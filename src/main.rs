@@ -47,6 +47,9 @@ enum Command {
         /// changed on stderr, then report what is left.
         #[arg(long)]
         fix: bool,
+        /// Print phase timings on standard error (for the benchmarks).
+        #[arg(long, hide = true)]
+        timings: bool,
     },
     /// Print the indexed model: tables folded from migrations, resources, and how they link.
     Schema {
@@ -86,6 +89,9 @@ enum Command {
     },
     /// Print the rule table (code, default severity, summary).
     Rules,
+    /// Recognise the raw SQL of each FILE (benchmarks compare throughput with other linters).
+    #[command(hide = true)]
+    ParseSql { files: Vec<PathBuf> },
     /// Serve the Language Server Protocol over stdio (also what a bare `ecto-ash-lsp` does).
     Lsp,
 }
@@ -131,6 +137,7 @@ fn main() {
             write_baseline,
             changed_since,
             fix,
+            timings,
         }) => {
             let format = match format {
                 Format::Human => CheckFormat::Human,
@@ -150,6 +157,7 @@ fn main() {
                 write_baseline,
                 changed_since,
                 fix,
+                timings,
                 ..CheckOptions::new(format, fail_on)
             };
             cli::check(&path, &options)
@@ -188,6 +196,7 @@ fn main() {
             cli::generate::generate(&resource, &path, output, &options)
         }
         Some(Command::Rules) => cli::rules(),
+        Some(Command::ParseSql { files }) => cli::parse_sql_files(&files),
         Some(Command::Lsp) | None => ecto_ash_lsp::lsp::run_stdio(),
     };
     std::process::exit(code);
