@@ -844,7 +844,9 @@ impl Folder {
                 let t = self.table_mut(table, &origin);
                 match kind {
                     ConstraintKind::Check(expr) => t.checks.push(FoldedCheck {
-                        name: name.clone().unwrap_or_else(|| format!("{tname}_check")),
+                        name: name
+                            .clone()
+                            .unwrap_or_else(|| unnamed_check_name(&tname, expr, t)),
                         expression: Some(expr.clone()),
                         origin: origin.clone(),
                     }),
@@ -1049,7 +1051,7 @@ impl Folder {
                 ConstraintKind::Check(expr) => t.checks.push(FoldedCheck {
                     name: name
                         .clone()
-                        .unwrap_or_else(|| format!("{}_check", table.name)),
+                        .unwrap_or_else(|| unnamed_check_name(&table.name, expr, &t)),
                     expression: Some(expr.clone()),
                     origin: origin.clone(),
                 }),
@@ -1077,6 +1079,96 @@ impl Folder {
         }
         self.model.tables.insert(q, t);
     }
+}
+
+/// The name Postgres gives an unnamed check constraint on `t`:
+/// `<table>_<column>_check` when the expression names exactly one column,
+/// else `<table>_check`, with `1`, `2`, … after `check` when taken.
+fn unnamed_check_name(table: &str, expr: &str, t: &FoldedTable) -> String {
+    let mut named: Vec<&str> = identifiers(expr)
+        .into_iter()
+        .filter(|w| t.columns.iter().any(|c| c.name == *w))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let column = match named.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let taken = |n: &str| t.checks.iter().any(|c| c.name == n);
+    let mut name = object_name(table, column, "check");
+    let mut pass = 0;
+    while taken(&name) && pass < 1000 {
+        pass += 1;
+        name = object_name(table, column, &format!("check{pass}"));
+    }
+    name
+}
+
+/// Postgres's `makeObjectName`: `name1_name2_label` within 63 bytes, the
+/// longer of the two names shortened first (at a character boundary).
+fn object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    const MAX: usize = 63;
+    let overhead = label.len() + 1 + usize::from(name2.is_some());
+    let avail = MAX.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.map_or(0, str::len));
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s.get(..n).unwrap_or("").to_string()
+    };
+    let mut out = clip(name1, n1);
+    if let Some(n) = name2 {
+        out.push('_');
+        out.push_str(&clip(n, n2));
+    }
+    out.push('_');
+    out.push_str(label);
+    out
+}
+
+/// The words of `expr` that may be column names: whole identifiers outside
+/// string literals, not function names (`lower(`).
+fn identifiers(expr: &str) -> Vec<&str> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let mut chars = expr.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            for (_, q) in chars.by_ref() {
+                if q == '\'' {
+                    break;
+                }
+            }
+            continue;
+        }
+        if !is_word(c) {
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some((j, w)) = chars.peek().copied() {
+            if !is_word(w) {
+                break;
+            }
+            end = j + w.len_utf8();
+            chars.next();
+        }
+        let called = expr
+            .get(end..)
+            .is_some_and(|r| r.trim_start().starts_with('('));
+        if let (Some(word), false) = (expr.get(i..end), called) {
+            out.push(word);
+        }
+    }
+    out
 }
 
 /// Rename `from` to `to` in a column list.
@@ -1221,6 +1313,50 @@ mod tests {
 
     fn fold(migrations: &[&str]) -> RepoModel {
         fold_with(&RepoMigrationConfig::default(), migrations)
+    }
+
+    /// Names as PostgreSQL 15 gives them (checked against a server): one
+    /// column named, however often → `<table>_<column>_check`; none or
+    /// several → `<table>_check`; a taken name gets `1`, `2`, …; 63 bytes.
+    #[test]
+    fn unnamed_checks_are_named_as_postgres_names_them() {
+        let long = "averyveryveryverylongtablenamethatgoesonandonandonforeverandeve";
+        let m = fold(&[&format!(
+            r#"
+    execute """
+    CREATE TABLE t (a int CHECK (a > 0 AND a < 10), b int CHECK (b > 0), c int,
+      CHECK (c > b), CHECK (c > 1), CHECK (1 > 0), d int CHECK (d > 0),
+      note text CHECK (note <> 'a and b'), CHECK (lower(note) <> ''));
+    ALTER TABLE t ADD CHECK (d < 5);
+    ALTER TABLE t ADD CHECK (a < 100);
+    CREATE TABLE {long} (col_with_long_name int CHECK (col_with_long_name > 0));
+    """, "SELECT 1""#
+        )]);
+        let names: Vec<&str> = table(&m, "public.t")
+            .checks
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "t_a_check",
+                "t_b_check",
+                "t_check",
+                "t_c_check",
+                "t_check1",
+                "t_d_check",
+                "t_note_check",
+                "t_note_check1",
+                "t_d_check1",
+                "t_a_check1"
+            ]
+        );
+        assert_eq!(
+            table(&m, &format!("public.{long}")).checks[0].name,
+            "averyveryveryverylongtablenamethatgoes_col_with_long_name_check"
+        );
+        assert_eq!(object_name("é", Some(&"x".repeat(70)), "check").len(), 63);
     }
 
     fn table<'m>(m: &'m RepoModel, q: &str) -> &'m FoldedTable {
