@@ -400,6 +400,24 @@ struct Folder {
 }
 
 impl Folder {
+    /// Constraint names taken in `schema`: Postgres picks an unused one
+    /// across the schema when it names a constraint.
+    fn constraint_names_in(&self, schema: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for t in self.model.tables.values().filter(|t| t.schema == schema) {
+            names.extend(t.checks.iter().map(|c| c.name.clone()));
+            names.extend(t.exclusions.iter().map(|c| c.name.clone()));
+            names.extend(t.foreign_keys.iter().map(|f| f.name.clone()));
+            names.extend(
+                t.indexes
+                    .iter()
+                    .filter(|i| i.constraint)
+                    .map(|i| i.name.clone()),
+            );
+        }
+        names
+    }
+
     fn qualify(&self, t: &TableName) -> String {
         let schema = t.schema.as_deref().unwrap_or(&self.model.default_schema);
         format!("{schema}.{}", t.name)
@@ -827,6 +845,14 @@ impl Folder {
                 table, name, kind, ..
             } => {
                 let tname = table.name.clone();
+                let schema = table
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| self.model.default_schema.clone());
+                let taken = match (kind, name) {
+                    (ConstraintKind::Check(_), None) => self.constraint_names_in(&schema),
+                    _ => Vec::new(),
+                };
                 let fk = match kind {
                     ConstraintKind::ForeignKey {
                         columns,
@@ -846,7 +872,7 @@ impl Folder {
                     ConstraintKind::Check(expr) => t.checks.push(FoldedCheck {
                         name: name
                             .clone()
-                            .unwrap_or_else(|| unnamed_check_name(&tname, expr, t)),
+                            .unwrap_or_else(|| unnamed_check_name(&tname, expr, t, &taken)),
                         expression: Some(expr.clone()),
                         origin: origin.clone(),
                     }),
@@ -987,6 +1013,7 @@ impl Folder {
             return;
         }
         let mut t = self.empty_table(table, origin.clone());
+        let taken = self.constraint_names_in(&t.schema);
         t.created = Some(origin.clone());
         t.created_guarded = guarded;
         t.partial = false;
@@ -1051,7 +1078,7 @@ impl Folder {
                 ConstraintKind::Check(expr) => t.checks.push(FoldedCheck {
                     name: name
                         .clone()
-                        .unwrap_or_else(|| unnamed_check_name(&table.name, expr, &t)),
+                        .unwrap_or_else(|| unnamed_check_name(&table.name, expr, &t, &taken)),
                     expression: Some(expr.clone()),
                     origin: origin.clone(),
                 }),
@@ -1083,8 +1110,9 @@ impl Folder {
 
 /// The name Postgres gives an unnamed check constraint on `t`:
 /// `<table>_<column>_check` when the expression names exactly one column,
-/// else `<table>_check`, with `1`, `2`, … after `check` when taken.
-fn unnamed_check_name(table: &str, expr: &str, t: &FoldedTable) -> String {
+/// else `<table>_check`, with `1`, `2`, … after `check` when taken on `t`
+/// or in `taken` (the other constraint names of its schema).
+fn unnamed_check_name(table: &str, expr: &str, t: &FoldedTable, taken: &[String]) -> String {
     let mut named: Vec<&str> = identifiers(expr)
         .into_iter()
         .filter(|w| t.columns.iter().any(|c| c.name == *w))
@@ -1095,7 +1123,13 @@ fn unnamed_check_name(table: &str, expr: &str, t: &FoldedTable) -> String {
         [one] => Some(*one),
         _ => None,
     };
-    let taken = |n: &str| t.checks.iter().any(|c| c.name == n);
+    let taken = |n: &str| {
+        taken.iter().any(|c| c == n)
+            || t.checks.iter().any(|c| c.name == n)
+            || t.exclusions.iter().any(|c| c.name == n)
+            || t.foreign_keys.iter().any(|f| f.name == n)
+            || t.indexes.iter().any(|i| i.constraint && i.name == n)
+    };
     let mut name = object_name(table, column, "check");
     let mut pass = 0;
     while taken(&name) && pass < 1000 {
@@ -1317,7 +1351,8 @@ mod tests {
 
     /// Names as PostgreSQL 15 gives them (checked against a server): one
     /// column named, however often → `<table>_<column>_check`; none or
-    /// several → `<table>_check`; a taken name gets `1`, `2`, …; 63 bytes.
+    /// several → `<table>_check`; a name taken in the schema gets `1`, `2`,
+    /// …; 63 bytes.
     #[test]
     fn unnamed_checks_are_named_as_postgres_names_them() {
         let long = "averyveryveryverylongtablenamethatgoesonandonandonforeverandeve";
@@ -1330,6 +1365,8 @@ mod tests {
     ALTER TABLE t ADD CHECK (d < 5);
     ALTER TABLE t ADD CHECK (a < 100);
     CREATE TABLE {long} (col_with_long_name int CHECK (col_with_long_name > 0));
+    CREATE TABLE x (a int, CONSTRAINT y_a_check CHECK (a > 0));
+    CREATE TABLE y (a int CHECK (a > 0));
     """, "SELECT 1""#
         )]);
         let names: Vec<&str> = table(&m, "public.t")
@@ -1356,6 +1393,8 @@ mod tests {
             table(&m, &format!("public.{long}")).checks[0].name,
             "averyveryveryverylongtablenamethatgoes_col_with_long_name_check"
         );
+        // Taken by another table of the schema.
+        assert_eq!(table(&m, "public.y").checks[0].name, "y_a_check1");
         assert_eq!(object_name("é", Some(&"x".repeat(70)), "check").len(), 63);
     }
 
