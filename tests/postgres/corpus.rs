@@ -142,7 +142,7 @@ fn each_corpus_repo_chain_builds_its_model_and_reruns_fail_only_where_flagged() 
         .map(|m| m.repo_module.clone())
         .collect();
     assert_eq!(repos.len(), 2, "{repos:?}");
-    let mut not_rendered = Vec::new();
+    let (mut not_rendered, mut timescale, mut as_predicted) = (Vec::new(), 0, 0);
     for repo in &repos {
         let repo = repo.as_deref();
         let Some(db) = database() else { return };
@@ -160,11 +160,17 @@ fn each_corpus_repo_chain_builds_its_model_and_reruns_fail_only_where_flagged() 
         );
         assert_eq!(v.as_predicted, run.flagged, "{repo:?}");
         not_rendered.extend(run.not_rendered);
+        timescale += run.timescale.len();
+        as_predicted += v.as_predicted;
 
         let diff =
             generated::differences(&catalog_as_model(&db), &model_of_repo(&schema, repo), None);
         assert!(diff.is_empty(), "{repo:?}:\n{}", diff.join("\n"));
     }
+    assert!(
+        timescale > 0 && as_predicted > 0,
+        "{timescale} {as_predicted}"
+    );
     // Only the planted `#{table_prefix()}` (a function call) is not
     // rendered: it sets a storage parameter, which the comparison does not
     // look at, so no table is left out of it.
