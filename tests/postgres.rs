@@ -78,7 +78,23 @@ fn normal_default(d: &str) -> String {
     s
 }
 
+/// `x IN ('a', 'b')` as Postgres stores it: `x = ANY (ARRAY['a', 'b'])`.
+fn in_list_as_any(c: &str) -> String {
+    let lower = c.to_ascii_lowercase();
+    let Some(at) = lower.find(" in (") else {
+        return c.to_string();
+    };
+    let list_start = at + " in (".len();
+    let Some(len) = c[list_start..].find(')') else {
+        return c.to_string();
+    };
+    let list = &c[list_start..list_start + len];
+    let rest = in_list_as_any(&c[list_start + len + 1..]);
+    format!("{} = ANY (ARRAY[{list}]){rest}", &c[..at])
+}
+
 fn normal_check(c: &str) -> String {
+    let c = in_list_as_any(c.trim());
     let c = c.trim();
     let c = normal_default(c.strip_prefix("CHECK").unwrap_or(c));
     c.chars()
@@ -539,3 +555,9 @@ mod generated;
 
 #[path = "postgres/fixed.rs"]
 mod fixed;
+
+#[path = "../examples/gen-project/corpus.rs"]
+mod gen_corpus;
+
+#[path = "postgres/corpus.rs"]
+mod corpus;

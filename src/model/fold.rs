@@ -400,6 +400,24 @@ struct Folder {
 }
 
 impl Folder {
+    /// Constraint names taken in `schema`: Postgres picks an unused one
+    /// across the schema when it names a constraint.
+    fn constraint_names_in(&self, schema: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for t in self.model.tables.values().filter(|t| t.schema == schema) {
+            names.extend(t.checks.iter().map(|c| c.name.clone()));
+            names.extend(t.exclusions.iter().map(|c| c.name.clone()));
+            names.extend(t.foreign_keys.iter().map(|f| f.name.clone()));
+            names.extend(
+                t.indexes
+                    .iter()
+                    .filter(|i| i.constraint)
+                    .map(|i| i.name.clone()),
+            );
+        }
+        names
+    }
+
     fn qualify(&self, t: &TableName) -> String {
         let schema = t.schema.as_deref().unwrap_or(&self.model.default_schema);
         format!("{schema}.{}", t.name)
@@ -827,6 +845,14 @@ impl Folder {
                 table, name, kind, ..
             } => {
                 let tname = table.name.clone();
+                let schema = table
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| self.model.default_schema.clone());
+                let taken = match (kind, name) {
+                    (ConstraintKind::Check(_), None) => self.constraint_names_in(&schema),
+                    _ => Vec::new(),
+                };
                 let fk = match kind {
                     ConstraintKind::ForeignKey {
                         columns,
@@ -844,7 +870,9 @@ impl Folder {
                 let t = self.table_mut(table, &origin);
                 match kind {
                     ConstraintKind::Check(expr) => t.checks.push(FoldedCheck {
-                        name: name.clone().unwrap_or_else(|| format!("{tname}_check")),
+                        name: name
+                            .clone()
+                            .unwrap_or_else(|| unnamed_check_name(&tname, expr, t, &taken)),
                         expression: Some(expr.clone()),
                         origin: origin.clone(),
                     }),
@@ -985,6 +1013,7 @@ impl Folder {
             return;
         }
         let mut t = self.empty_table(table, origin.clone());
+        let taken = self.constraint_names_in(&t.schema);
         t.created = Some(origin.clone());
         t.created_guarded = guarded;
         t.partial = false;
@@ -1049,7 +1078,7 @@ impl Folder {
                 ConstraintKind::Check(expr) => t.checks.push(FoldedCheck {
                     name: name
                         .clone()
-                        .unwrap_or_else(|| format!("{}_check", table.name)),
+                        .unwrap_or_else(|| unnamed_check_name(&table.name, expr, &t, &taken)),
                     expression: Some(expr.clone()),
                     origin: origin.clone(),
                 }),
@@ -1077,6 +1106,103 @@ impl Folder {
         }
         self.model.tables.insert(q, t);
     }
+}
+
+/// The name Postgres gives an unnamed check constraint on `t`:
+/// `<table>_<column>_check` when the expression names exactly one column,
+/// else `<table>_check`, with `1`, `2`, … after `check` when taken on `t`
+/// or in `taken` (the other constraint names of its schema).
+fn unnamed_check_name(table: &str, expr: &str, t: &FoldedTable, taken: &[String]) -> String {
+    let mut named: Vec<&str> = identifiers(expr)
+        .into_iter()
+        .filter(|w| t.columns.iter().any(|c| c.name == *w))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let column = match named.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let taken = |n: &str| {
+        taken.iter().any(|c| c == n)
+            || t.checks.iter().any(|c| c.name == n)
+            || t.exclusions.iter().any(|c| c.name == n)
+            || t.foreign_keys.iter().any(|f| f.name == n)
+            || t.indexes.iter().any(|i| i.constraint && i.name == n)
+    };
+    let mut name = object_name(table, column, "check");
+    let mut pass = 0;
+    while taken(&name) && pass < 1000 {
+        pass += 1;
+        name = object_name(table, column, &format!("check{pass}"));
+    }
+    name
+}
+
+/// Postgres's `makeObjectName`: `name1_name2_label` within 63 bytes, the
+/// longer of the two names shortened first (at a character boundary).
+fn object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    const MAX: usize = 63;
+    let overhead = label.len() + 1 + usize::from(name2.is_some());
+    let avail = MAX.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.map_or(0, str::len));
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s.get(..n).unwrap_or("").to_string()
+    };
+    let mut out = clip(name1, n1);
+    if let Some(n) = name2 {
+        out.push('_');
+        out.push_str(&clip(n, n2));
+    }
+    out.push('_');
+    out.push_str(label);
+    out
+}
+
+/// The words of `expr` that may be column names: whole identifiers outside
+/// string literals, not function names (`lower(`).
+fn identifiers(expr: &str) -> Vec<&str> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    let mut chars = expr.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            for (_, q) in chars.by_ref() {
+                if q == '\'' {
+                    break;
+                }
+            }
+            continue;
+        }
+        if !is_word(c) {
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some((j, w)) = chars.peek().copied() {
+            if !is_word(w) {
+                break;
+            }
+            end = j + w.len_utf8();
+            chars.next();
+        }
+        let called = expr
+            .get(end..)
+            .is_some_and(|r| r.trim_start().starts_with('('));
+        if let (Some(word), false) = (expr.get(i..end), called) {
+            out.push(word);
+        }
+    }
+    out
 }
 
 /// Rename `from` to `to` in a column list.
@@ -1221,6 +1347,55 @@ mod tests {
 
     fn fold(migrations: &[&str]) -> RepoModel {
         fold_with(&RepoMigrationConfig::default(), migrations)
+    }
+
+    /// Names as PostgreSQL 15 gives them (checked against a server): one
+    /// column named, however often → `<table>_<column>_check`; none or
+    /// several → `<table>_check`; a name taken in the schema gets `1`, `2`,
+    /// …; 63 bytes.
+    #[test]
+    fn unnamed_checks_are_named_as_postgres_names_them() {
+        let long = "averyveryveryverylongtablenamethatgoesonandonandonforeverandeve";
+        let m = fold(&[&format!(
+            r#"
+    execute """
+    CREATE TABLE t (a int CHECK (a > 0 AND a < 10), b int CHECK (b > 0), c int,
+      CHECK (c > b), CHECK (c > 1), CHECK (1 > 0), d int CHECK (d > 0),
+      note text CHECK (note <> 'a and b'), CHECK (lower(note) <> ''));
+    ALTER TABLE t ADD CHECK (d < 5);
+    ALTER TABLE t ADD CHECK (a < 100);
+    CREATE TABLE {long} (col_with_long_name int CHECK (col_with_long_name > 0));
+    CREATE TABLE x (a int, CONSTRAINT y_a_check CHECK (a > 0));
+    CREATE TABLE y (a int CHECK (a > 0));
+    """, "SELECT 1""#
+        )]);
+        let names: Vec<&str> = table(&m, "public.t")
+            .checks
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "t_a_check",
+                "t_b_check",
+                "t_check",
+                "t_c_check",
+                "t_check1",
+                "t_d_check",
+                "t_note_check",
+                "t_note_check1",
+                "t_d_check1",
+                "t_a_check1"
+            ]
+        );
+        assert_eq!(
+            table(&m, &format!("public.{long}")).checks[0].name,
+            "averyveryveryverylongtablenamethatgoes_col_with_long_name_check"
+        );
+        // Taken by another table of the schema.
+        assert_eq!(table(&m, "public.y").checks[0].name, "y_a_check1");
+        assert_eq!(object_name("é", Some(&"x".repeat(70)), "check").len(), 63);
     }
 
     fn table<'m>(m: &'m RepoModel, q: &str) -> &'m FoldedTable {

@@ -10,8 +10,7 @@ use super::*;
 use ecto_ash_lsp::ide::actions::Action;
 use ecto_ash_lsp::ide::fixes::{apply, fix_all, quick_fixes};
 use ecto_ash_lsp::ide::Snapshot;
-use ecto_ash_lsp::model::ecto_sql::{render, RenderSettings, Way};
-use harness::SqlError;
+use ecto_ash_lsp::model::ecto_sql::Way;
 use std::sync::Arc;
 
 const IDEMPOTENCY: [&str; 2] = ["non-idempotent-statement", "irreversible-idempotent-change"];
@@ -36,68 +35,6 @@ fn with_action(snap: &Snapshot, action: &Action) -> Snapshot {
     }
     next.reanalyze();
     next
-}
-
-/// [`Database::apply_migration`] in one psql session: each statement's
-/// outcome is read from psql's `SQLSTATE` variable (`00000` on success);
-/// after a statement's first failing SQL the rest of it is skipped, as
-/// the per-statement runs stop there.
-fn apply_in_one_session(db: &Database, snap: &Snapshot, rel: &str) -> Vec<Applied> {
-    let file = snap.file(rel).unwrap_or_else(|| panic!("{rel} is indexed"));
-    let facts = file
-        .migration()
-        .unwrap_or_else(|| panic!("{rel} is a migration"));
-    let settings = RenderSettings::of_file(&snap.workspace, &snap.analysis, rel);
-    let statements = render(&file.text, facts, Way::Up, &settings);
-    let mut script = String::from("\\set ON_ERROR_STOP 0\n");
-    for (i, statement) in statements.iter().enumerate() {
-        let Ok(sqls) = &statement.sql else { continue };
-        let mut open = 0;
-        for (n, sql) in sqls.iter().enumerate() {
-            if n > 0 {
-                script.push_str("\\if :ERROR\n\\else\n");
-                open += 1;
-            }
-            script.push_str(&format!("{sql};\n\\echo @@ {i} :SQLSTATE\n"));
-        }
-        script.push_str(&"\\endif\n".repeat(open));
-    }
-    let out = db
-        .run(&script)
-        .unwrap_or_else(|e| panic!("{rel}: psql fails: {e}"));
-    let mut states: BTreeMap<usize, String> = BTreeMap::new();
-    for line in out.lines() {
-        let mut parts = line.strip_prefix("@@ ").unwrap_or_default().split(' ');
-        let (Some(i), Some(state)) = (parts.next().and_then(|i| i.parse().ok()), parts.next())
-        else {
-            continue;
-        };
-        let first_failure = states.get(&i).is_some_and(|s| s != "00000");
-        if !first_failure {
-            states.insert(i, state.to_string());
-        }
-    }
-    statements
-        .into_iter()
-        .enumerate()
-        .map(|(i, statement)| {
-            let outcome = states.get(&i).map(|state| {
-                if state == "00000" {
-                    Ok(String::new())
-                } else {
-                    Err(SqlError {
-                        sqlstate: Some(state.clone()),
-                        message: format!("SQLSTATE {state}"),
-                    })
-                }
-            });
-            Applied {
-                file: rel.to_string(),
-                statement,
-                outcome,
-            }
-        })
-        .collect()
 }
 
 fn flagged_in(snap: &Snapshot, file: &str) -> usize {
@@ -216,9 +153,9 @@ fn fix_all_on_every_demo_migration_leaves_only_flagged_statements_failing() {
     };
     let mut verdict = RerunVerdict::default();
     for rel in &files {
-        assert_all_ran(&apply_in_one_session(&db, &snap, rel));
+        assert_all_ran(&db.apply_in_one_session(&snap.workspace, &snap.analysis, rel, &|_| true));
         judge(
-            &apply_in_one_session(&db, &snap, rel),
+            &db.apply_in_one_session(&snap.workspace, &snap.analysis, rel, &|_| true),
             &snap.findings,
             &mut verdict,
         );

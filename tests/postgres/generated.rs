@@ -12,13 +12,11 @@ use ecto_ash_lsp::cli::Report;
 use ecto_ash_lsp::ide::generate::{find_resource, generate, GenerateOptions};
 use ecto_ash_lsp::ide::Snapshot;
 use ecto_ash_lsp::model::ecto_sql::{render, RenderSettings, Way};
+use harness::TENANT;
 use std::collections::BTreeSet;
 
 /// 2026-01-02 03:04:05 UTC.
 const NOW: u64 = 1_767_323_045;
-
-/// The schema tenant migrations run in (their `prefix()`).
-const TENANT: &str = "tenant_one";
 
 /// How the model names the schema of tenant tables.
 const TENANT_IN_MODEL: &str = "<tenant>";
@@ -176,7 +174,7 @@ fn rich() -> Snapshot {
 }
 
 /// `ecto-ash-lsp schema --format json` of a snapshot, without a process.
-fn schema_of(snap: &Snapshot) -> Value {
+pub(super) fn schema_of(snap: &Snapshot) -> Value {
     let report = Report {
         workspace: (*snap.workspace).clone(),
         analysis: (*snap.analysis).clone(),
@@ -198,14 +196,6 @@ fn with_file(snap: &Snapshot, rel: &str, text: &str) -> Snapshot {
     );
     next.reanalyze();
     next
-}
-
-/// A fresh database with the tenant schema tenant migrations run in.
-fn database() -> Option<Database> {
-    let db = harness::database()?;
-    db.run(&format!("CREATE SCHEMA {TENANT}"))
-        .expect("the tenant schema");
-    Some(db)
 }
 
 /// One direction of migrations `rels` as one psql script (tenant
@@ -285,7 +275,7 @@ fn catalog_in_model_terms(db: &Database) -> BTreeMap<String, TableShape> {
 }
 
 /// Tables whose shape differs between the database and the model.
-fn differences(
+pub(super) fn differences(
     catalog: &BTreeMap<String, TableShape>,
     model: &BTreeMap<String, TableShape>,
     only: Option<&str>,
@@ -361,16 +351,51 @@ fn alone(snap: &Snapshot, keep: &str) -> Snapshot {
 /// For every resource in dependency order: generate on the project as it
 /// stands (with the migrations generated before), apply twice, and judge.
 fn judge_generated_migrations(project: Snapshot) -> usize {
-    let Some(db) = database() else {
+    let modules = in_dependency_order(&project);
+    judge_generated_migrations_of(project, &modules, &run_chain)
+}
+
+/// The tables of `repo` in `schema --format json` (all without a repo), in
+/// the catalog's terms: a database holds one repo's tables.
+pub(super) fn model_of_repo(schema: &Value, repo: Option<&str>) -> BTreeMap<String, TableShape> {
+    let Some(repo) = repo else {
+        return model(schema);
+    };
+    let tables: Vec<Value> = schema["tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["repo"] == repo)
+        .cloned()
+        .collect();
+    model(&serde_json::json!({ "tables": tables }))
+}
+
+/// The repo module whose model holds `module`'s table.
+fn repo_of(snap: &Snapshot, module: &str) -> Option<String> {
+    let r = snap.analysis.resource(module)?;
+    snap.analysis.model_of(r)?.repo_module.clone()
+}
+
+/// [`judge_generated_migrations`] for `modules`, in that order (each after
+/// those it belongs to), on the database `chain` builds from the project.
+pub(super) fn judge_generated_migrations_of(
+    project: Snapshot,
+    modules: &[String],
+    chain: &dyn Fn(&Database, &Snapshot),
+) -> usize {
+    let Some(db) = harness::database() else {
         return 0;
     };
     let mut project = project;
-    run_chain(&db, &project);
+    chain(&db, &project);
     let mut judged = 0;
-    for module in in_dependency_order(&project) {
-        let r = find_resource(&project, &module).expect("the resource");
+    for module in modules {
+        let module = module.as_str();
+        let repo = repo_of(&project, module);
+        let r = find_resource(&project, module).expect("the resource");
         let m = generate(&project, r, &GenerateOptions::at(NOW)).expect("a migration");
-        let (table, table_sql) = qualified(&project, &module);
+        let (table, table_sql) = qualified(&project, module);
         let without_table = db.copy();
         let before = catalog(&db);
         project = with_file(&project, &m.path, &m.text);
@@ -388,12 +413,12 @@ fn judge_generated_migrations(project: Snapshot) -> usize {
             );
         }
         assert_eq!(
-            drift_of(snap, &module),
+            drift_of(snap, module),
             Vec::<String>::new(),
             "{module}:\n{}",
             m.text
         );
-        let model_now = model(&schema_of(snap));
+        let model_now = model_of_repo(&schema_of(snap), repo.as_deref());
         let diff = differences(&catalog_in_model_terms(&db), &model_now, None);
         assert!(
             diff.is_empty(),
@@ -431,14 +456,14 @@ fn judge_generated_migrations(project: Snapshot) -> usize {
         }
         let only = alone(snap, &m.path);
         assert_eq!(
-            drift_of(&only, &module),
+            drift_of(&only, module),
             Vec::<String>::new(),
             "{module} (b):\n{}",
             m.text
         );
         let diff = differences(
             &catalog_in_model_terms(&without_table),
-            &model(&schema_of(&only)),
+            &model_of_repo(&schema_of(&only), repo.as_deref()),
             Some(&table),
         );
         assert!(

@@ -17,6 +17,10 @@ use crate::support::external_tool;
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
+/// The schema tenant migrations run in (their `prefix()`); every test
+/// database has it.
+pub const TENANT: &str = "tenant_one";
+
 /// A running server; stopped and deleted on drop.
 pub struct Cluster {
     dir: PathBuf,
@@ -51,7 +55,10 @@ pub fn database() -> Option<Database> {
     cluster
         .run("postgres", &format!("CREATE DATABASE {name}"))
         .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-    Some(Database { cluster, name })
+    let db = Database { cluster, name };
+    db.run(&format!("CREATE SCHEMA {TENANT}"))
+        .unwrap_or_else(|e| panic!("the tenant schema: {e}"));
+    Some(db)
 }
 
 impl Cluster {
@@ -278,11 +285,88 @@ impl Database {
             .migration()
             .unwrap_or_else(|| panic!("{rel} is a migration"));
         let settings = RenderSettings::of_file(ws, analysis, rel);
+        let search_path = search_path(&settings);
         render(&file.text, facts, Way::Up, &settings)
             .into_iter()
             .map(|statement| {
                 let outcome = statement.sql.as_ref().ok().map(|sqls| {
-                    self.run(&sqls.iter().map(|s| format!("{s};\n")).collect::<String>())
+                    let sql: String = sqls.iter().map(|s| format!("{s};\n")).collect();
+                    self.run(&format!("{search_path}{sql}"))
+                });
+                Applied {
+                    file: rel.to_string(),
+                    statement,
+                    outcome,
+                }
+            })
+            .collect()
+    }
+
+    /// [`Database::apply_migration`] in one psql session, for speed: each
+    /// statement's outcome is read from psql's `SQLSTATE` variable (`00000`
+    /// on success); after a statement's first failing SQL the rest of it is
+    /// skipped, as the per-statement runs stop there. Statements `runs`
+    /// refuses are left out (`outcome` `None`), like unrendered ones.
+    pub fn apply_in_one_session(
+        &self,
+        ws: &Workspace,
+        analysis: &Analysis,
+        rel: &str,
+        runs: &dyn Fn(&StatementSql) -> bool,
+    ) -> Vec<Applied> {
+        let file = ws
+            .files
+            .get(rel)
+            .unwrap_or_else(|| panic!("{rel} is indexed"));
+        let facts = file
+            .migration()
+            .unwrap_or_else(|| panic!("{rel} is a migration"));
+        let settings = RenderSettings::of_file(ws, analysis, rel);
+        let statements = render(&file.text, facts, Way::Up, &settings);
+        let mut script = format!("\\set ON_ERROR_STOP 0\n{}", search_path(&settings));
+        for (i, statement) in statements.iter().enumerate() {
+            let Ok(sqls) = &statement.sql else { continue };
+            if !runs(statement) {
+                continue;
+            }
+            let mut open = 0;
+            for (n, sql) in sqls.iter().enumerate() {
+                if n > 0 {
+                    script.push_str("\\if :ERROR\n\\else\n");
+                    open += 1;
+                }
+                script.push_str(&format!("{sql};\n\\echo @@ {i} :SQLSTATE\n"));
+            }
+            script.push_str(&"\\endif\n".repeat(open));
+        }
+        let out = self
+            .run(&script)
+            .unwrap_or_else(|e| panic!("{rel}: psql fails: {e}"));
+        let mut states: std::collections::BTreeMap<usize, String> = Default::default();
+        for line in out.lines() {
+            let mut parts = line.strip_prefix("@@ ").unwrap_or_default().split(' ');
+            let (Some(i), Some(state)) = (parts.next().and_then(|i| i.parse().ok()), parts.next())
+            else {
+                continue;
+            };
+            let first_failure = states.get(&i).is_some_and(|s| s != "00000");
+            if !first_failure {
+                states.insert(i, state.to_string());
+            }
+        }
+        statements
+            .into_iter()
+            .enumerate()
+            .map(|(i, statement)| {
+                let outcome = states.get(&i).map(|state| {
+                    if state == "00000" {
+                        Ok(String::new())
+                    } else {
+                        Err(SqlError {
+                            sqlstate: Some(state.clone()),
+                            message: format!("SQLSTATE {state}"),
+                        })
+                    }
                 });
                 Applied {
                     file: rel.to_string(),
@@ -302,6 +386,15 @@ impl Database {
             }
         }
         out
+    }
+}
+
+/// Tenant migrations run in [`TENANT`], as Ecto runs them per tenant.
+fn search_path(settings: &RenderSettings) -> String {
+    if settings.tenant {
+        format!("SET search_path TO {TENANT};\n")
+    } else {
+        String::new()
     }
 }
 
