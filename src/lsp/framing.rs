@@ -2,7 +2,8 @@
 //! library reads it. The library stops reading for good at the first frame
 //! it cannot decode, so one bad frame would end the session. Well-formed
 //! frames pass through unchanged; a malformed one (bad JSON, not a JSON-RPC
-//! message, bad or missing `Content-Length`, stray bytes, an oversized body)
+//! message, bad or missing `Content-Length`, stray bytes, an oversized body,
+//! a request of a `$/` method, which the library would leave unanswered)
 //! becomes a request of [`INVALID_MESSAGE`], whose handler answers with the
 //! JSON-RPC error the frame deserved: `id` null, or the frame's own `id`
 //! when it had a readable one.
@@ -24,6 +25,7 @@ const MAX_HEADER_LINE: u64 = 8 * 1024;
 
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
+const METHOD_NOT_FOUND: i64 = -32601;
 
 /// What the stand-in request carries: the error to answer with.
 #[derive(Debug, Deserialize)]
@@ -243,8 +245,21 @@ fn check(body: &[u8]) -> Result<(), Problem> {
         }
         _ => Value::Null,
     };
-    let is_request = serde_json::from_value::<jsonrpc::Request>(value.clone()).is_ok();
-    if is_request || serde_json::from_value::<jsonrpc::Response>(value).is_ok() {
+    if let Ok(request) = serde_json::from_value::<jsonrpc::Request>(value.clone()) {
+        // The library drops requests of unknown `$/` methods unanswered,
+        // leaving the client waiting; the protocol wants MethodNotFound.
+        // None of them is served here (`$/cancelRequest` and the like are
+        // notifications).
+        return match request.id() {
+            Some(_) if request.method().starts_with("$/") => Err((
+                id,
+                METHOD_NOT_FOUND,
+                format!("method not found: {}", request.method()),
+            )),
+            _ => Ok(()),
+        };
+    }
+    if serde_json::from_value::<jsonrpc::Response>(value).is_ok() {
         return Ok(());
     }
     Err((
@@ -325,6 +340,12 @@ mod tests {
         input.push_str(&frame("{not json"));
         input.push_str(&frame("[1,2]"));
         input.push_str(&frame(r#"{"id":7,"method":3}"#));
+        input.push_str(&frame(
+            r#"{"jsonrpc":"2.0","id":"s","method":"$/frobnicate"}"#,
+        ));
+        input.push_str(&frame(
+            r#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#,
+        ));
         input.push_str("Content-Length: abc\r\n\r\n{}\r\nstill skipped\r\n");
         // A length one byte short: the stray `}` runs into the next header,
         // and is part of the same bad frame.
@@ -339,6 +360,8 @@ mod tests {
             Box::new(invalid(Value::Null, PARSE_ERROR)),
             Box::new(invalid(Value::Null, INVALID_REQUEST)),
             Box::new(invalid(json!(7), INVALID_REQUEST)),
+            Box::new(invalid(json!("s"), METHOD_NOT_FOUND)),
+            Box::new(|v: &Value| v["method"] == "$/cancelRequest"),
             Box::new(invalid(Value::Null, PARSE_ERROR)),
             Box::new(invalid(Value::Null, PARSE_ERROR)),
             Box::new(|v: &Value| v["id"] == 1),
