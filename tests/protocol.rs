@@ -205,6 +205,12 @@ fn malformed_frames_get_errors_and_the_session_goes_on() {
         (frame(b"[1, 2, 3]"), -32600, Value::Null),
         (frame(br#"{"id": 7, "method": 3}"#), -32600, json!(7)),
         (frame(b""), -32700, Value::Null),
+        // A key twice (found by fuzzing: it ended the session).
+        (
+            frame(br#"{"jsonrpc":"2.0","method":"x","id":5,"method":"shutdown"}"#),
+            -32600,
+            json!(5),
+        ),
         // Not a number: the frame (and its body) is skipped.
         (b"Content-Length: ten\r\n\r\n{}".to_vec(), -32700, Value::Null),
         // No Content-Length at all.

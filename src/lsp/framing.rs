@@ -245,7 +245,9 @@ fn check(body: &[u8]) -> Result<(), Problem> {
         }
         _ => Value::Null,
     };
-    if let Ok(request) = serde_json::from_value::<jsonrpc::Request>(value.clone()) {
+    // Read from the bytes, as the library will: a `Value` would quietly
+    // keep the last of two equal keys where the library fails.
+    if let Ok(request) = serde_json::from_slice::<jsonrpc::Request>(body) {
         // The library drops requests of unknown `$/` methods unanswered,
         // leaving the client waiting; the protocol wants MethodNotFound.
         // None of them is served here (`$/cancelRequest` and the like are
@@ -259,7 +261,7 @@ fn check(body: &[u8]) -> Result<(), Problem> {
             _ => Ok(()),
         };
     }
-    if serde_json::from_value::<jsonrpc::Response>(value).is_ok() {
+    if serde_json::from_slice::<jsonrpc::Response>(body).is_ok() {
         return Ok(());
     }
     Err((
@@ -341,6 +343,9 @@ mod tests {
         input.push_str(&frame("[1,2]"));
         input.push_str(&frame(r#"{"id":7,"method":3}"#));
         input.push_str(&frame(
+            r#"{"jsonrpc":"2.0","method":"a","id":9,"method":"textDocument/hover"}"#,
+        ));
+        input.push_str(&frame(
             r#"{"jsonrpc":"2.0","id":"s","method":"$/frobnicate"}"#,
         ));
         input.push_str(&frame(
@@ -360,6 +365,7 @@ mod tests {
             Box::new(invalid(Value::Null, PARSE_ERROR)),
             Box::new(invalid(Value::Null, INVALID_REQUEST)),
             Box::new(invalid(json!(7), INVALID_REQUEST)),
+            Box::new(invalid(json!(9), INVALID_REQUEST)),
             Box::new(invalid(json!("s"), METHOD_NOT_FOUND)),
             Box::new(|v: &Value| v["method"] == "$/cancelRequest"),
             Box::new(invalid(Value::Null, PARSE_ERROR)),
