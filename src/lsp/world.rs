@@ -13,7 +13,7 @@ use super::documents::Document;
 use super::settings;
 use crate::ide::Snapshot;
 use crate::model::config::{Config, CONFIG_FILE};
-use crate::model::workspace::{FileRole, SourceFile, Workspace, MAX_FILE_BYTES};
+use crate::model::workspace::{self, FileRole, SourceFile, Workspace, MAX_FILE_BYTES};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -292,7 +292,13 @@ impl World {
             let Some(role) = ws.classify(&rel).filter(|_| !excluded(&ws, &rel)) else {
                 continue;
             };
-            let (file, tree) = buffer_file(rel.clone(), role, doc.text(), doc.tree.as_ref());
+            let text = doc.text();
+            if !workspace::indexed(&role, &rel, text.as_bytes()) {
+                // As on disk: a file nothing in the model can come from.
+                ws.files.remove(&rel);
+                continue;
+            }
+            let (file, tree) = buffer_file(rel.clone(), role, text, doc.tree.as_ref());
             self.keep_tree(&uri, doc.version, tree);
             ws.files.insert(rel.clone(), file);
             versions.insert(rel, doc.version);
@@ -320,7 +326,17 @@ impl World {
             .open
             .get(uri)
             .map(|d| (d.text(), d.tree.clone(), d.version));
+        let unindexed = || {
+            if ws.files.contains_key(rel) {
+                FileUpdate::Remove
+            } else {
+                FileUpdate::Ignore(buffer_version)
+            }
+        };
         if let Some((text, tree, version)) = buffer {
+            if !workspace::indexed(&role, rel, text.as_bytes()) {
+                return unindexed();
+            }
             let (file, tree) = buffer_file(rel.to_string(), role, text, tree.as_ref());
             self.keep_tree(uri, version, tree);
             return FileUpdate::Set(Box::new(file), Some(version));
@@ -328,6 +344,7 @@ impl World {
         let mut path = root.to_path_buf();
         path.extend(rel.split('/'));
         match std::fs::read(&path) {
+            Ok(bytes) if !workspace::indexed(&role, rel, &bytes) => unindexed(),
             Ok(bytes) => FileUpdate::Set(
                 Box::new(SourceFile::from_bytes(rel.to_string(), role, bytes)),
                 None,
