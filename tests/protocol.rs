@@ -14,8 +14,8 @@ mod fresh;
 mod support;
 
 use client::{capabilities, uri, write_project, TestClient};
+use fresh::settles_to_fresh;
 use serde_json::{json, Value};
-use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -296,31 +296,6 @@ fn change(root: &Path, rel: &str, version: i64, changes: Value) -> Value {
 
 fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
     json!({"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}})
-}
-
-/// Wait until the server's latest diagnostics for the files under `root`
-/// equal a fresh index of `fresh_root` (the same texts on disk).
-async fn settles_to_fresh(c: &mut TestClient, root: &Path, fresh_root: &Path) {
-    let expected = fresh::fresh(fresh_root);
-    assert!(!expected.is_empty(), "the fixture has findings to compare");
-    let root_uri = uri(root, "");
-    let state = RefCell::new(fresh::Findings::new());
-    // Fold every publication from the start (mark never moved) until equal.
-    let settled = tokio::time::timeout(
-        Duration::from_secs(15),
-        c.wait_for(|m| {
-            if m["method"] == "textDocument/publishDiagnostics" {
-                fresh::apply_publish(&mut state.borrow_mut(), &root_uri, &m["params"]);
-            }
-            *state.borrow() == expected
-        }),
-    )
-    .await;
-    assert!(
-        settled.is_ok(),
-        "published:\n{:#?}\nfresh:\n{expected:#?}",
-        state.borrow()
-    );
 }
 
 /// Copy `root` with some files replaced, for a fresh index of the texts

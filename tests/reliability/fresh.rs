@@ -1,6 +1,7 @@
 //! "Incremental equals fresh": what a fresh index of a folder finds, in the
 //! shape of the diagnostics the server publishes, and the server's latest
-//! publications folded into the same shape.
+//! publications folded into the same shape. Test crates using it declare
+//! `mod client` (tests/lsp/client.rs) at their root.
 #![allow(dead_code)]
 
 use ecto_ash_lsp::checks;
@@ -8,8 +9,10 @@ use ecto_ash_lsp::model::analysis::analyze;
 use ecto_ash_lsp::model::workspace::Workspace;
 use ecto_ash_lsp::text::ColumnUnit;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 /// One diagnostic: code, line, UTF-16 character, message.
 pub type Diagnostic = (String, u64, u64, String);
@@ -75,4 +78,29 @@ pub fn apply_publish(state: &mut Findings, root_uri: &str, params: &Value) {
     } else {
         state.insert(rel, list);
     }
+}
+
+/// Wait until the server's latest diagnostics for the files under `root`
+/// equal a fresh index of `fresh_root` (the same texts on disk).
+pub async fn settles_to_fresh(c: &mut crate::client::TestClient, root: &Path, fresh_root: &Path) {
+    let expected = fresh(fresh_root);
+    assert!(!expected.is_empty(), "the fixture has findings to compare");
+    let root_uri = crate::client::uri(root, "");
+    let state = RefCell::new(Findings::new());
+    // Fold every publication from the start (mark never moved) until equal.
+    let settled = tokio::time::timeout(
+        Duration::from_secs(15),
+        c.wait_for(|m| {
+            if m["method"] == "textDocument/publishDiagnostics" {
+                apply_publish(&mut state.borrow_mut(), &root_uri, &m["params"]);
+            }
+            *state.borrow() == expected
+        }),
+    )
+    .await;
+    assert!(
+        settled.is_ok(),
+        "published:\n{:#?}\nfresh:\n{expected:#?}",
+        state.borrow()
+    );
 }
