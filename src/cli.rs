@@ -1,12 +1,15 @@
-//! The command line: `check`, `schema` and `rules`, their output formats
+//! The command line: `check`, `schema`, `sql`, `generate` and `rules`, their output formats
 //! and exit codes (CONTRACT.md). Positions become line/column only here.
 
 pub mod baseline;
 pub mod changed;
+pub mod fix;
+pub mod generate;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod sql;
 
 use crate::checks::{self, Finding, Severity};
 use crate::model::analysis::{analyze, Analysis};
@@ -48,9 +51,13 @@ pub struct Report {
 impl Report {
     pub fn build(path: &Path) -> Result<Report, String> {
         let started = Instant::now();
-        let workspace = Workspace::load(path).map_err(|e| e.to_string())?;
+        let mut workspace = Workspace::load(path).map_err(|e| e.to_string())?;
+        let folding = Instant::now();
         let analysis = analyze(&workspace);
+        workspace.timings.fold = folding.elapsed();
+        let checking = Instant::now();
         let findings = checks::run(&workspace, &analysis);
+        workspace.timings.checks = checking.elapsed();
         Ok(Report {
             workspace,
             analysis,
@@ -103,6 +110,10 @@ pub struct CheckOptions {
     pub write_baseline: bool,
     /// Only findings the files changed since this git revision concern.
     pub changed_since: Option<String>,
+    /// Apply the safe quick fixes to the files first, then report what is left.
+    pub fix: bool,
+    /// Print where the time went, phase by phase, on standard error.
+    pub timings: bool,
 }
 
 impl CheckOptions {
@@ -113,6 +124,8 @@ impl CheckOptions {
             baseline: None,
             write_baseline: false,
             changed_since: None,
+            fix: false,
+            timings: false,
         }
     }
 }
@@ -128,6 +141,11 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
         (None, true) => return trouble("--write-baseline needs --baseline FILE"),
         _ => None,
     };
+    if options.fix {
+        if let Err(e) = fix::fix(path) {
+            return trouble(&e);
+        }
+    }
     let mut report = match Report::build(path) {
         Ok(r) => r,
         Err(e) => return trouble(&e),
@@ -169,6 +187,7 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
             );
         }
     }
+    let reporting = Instant::now();
     let written = match options.format {
         CheckFormat::Human => {
             let mut out = anstream::stdout().lock();
@@ -193,6 +212,9 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
             return trouble(&format!("writing the report: {e}"));
         }
     }
+    if options.timings {
+        eprint!("{}", timings_table(&report, reporting.elapsed()));
+    }
     // Writing a baseline accepts what it wrote.
     let failing = match options.fail_on {
         _ if options.write_baseline => false,
@@ -204,6 +226,28 @@ pub fn check(path: &Path, options: &CheckOptions) -> i32 {
     } else {
         0
     }
+}
+
+/// `check --timings`: one `phase milliseconds` line per phase, for the
+/// benchmark harness (phases summed over threads are marked `cpu`).
+fn timings_table(report: &Report, reporting: Duration) -> String {
+    let t = &report.workspace.timings;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let rows = [
+        ("walk", t.walk, "wall"),
+        ("read", t.read, "cpu"),
+        ("prefilter", t.prefilter, "cpu"),
+        ("parse", t.parse, "cpu"),
+        ("facts", t.facts, "cpu"),
+        ("indexing", t.indexing, "wall"),
+        ("fold", t.fold, "wall"),
+        ("checks", t.checks, "wall"),
+        ("report", reporting, "wall"),
+        ("total", report.elapsed + reporting, "wall"),
+    ];
+    rows.iter()
+        .map(|(name, d, kind)| format!("timing {name} {:.2} ms {kind}\n", ms(*d)))
+        .collect()
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -234,6 +278,20 @@ pub fn rules() -> i32 {
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) ends the listing early; that is fine.
     let _ = out.write_all(checks::rules::plain_table("").as_bytes());
+    0
+}
+
+/// `ecto-ash-lsp parse-sql FILE…` (hidden): run the raw SQL recogniser over
+/// each file and print how many statements it read, for the benchmarks.
+pub fn parse_sql_files(files: &[PathBuf]) -> i32 {
+    let mut statements = 0;
+    for file in files {
+        match std::fs::read_to_string(file) {
+            Ok(text) => statements += crate::syntax::sql::parse_sql(&text).len(),
+            Err(e) => return trouble(&format!("{}: {e}", file.display())),
+        }
+    }
+    println!("{statements} statements in {} files", files.len());
     0
 }
 

@@ -3,6 +3,7 @@
 //! crates or the async runtime; it converts positions, owns the open
 //! documents, and runs analyses off the async threads.
 
+pub mod actions;
 pub mod convert;
 pub mod documents;
 pub mod framing;

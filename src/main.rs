@@ -43,6 +43,13 @@ enum Command {
         /// (committed, staged, unstaged or untracked changes).
         #[arg(long, value_name = "REV")]
         changed_since: Option<String>,
+        /// Apply the safe quick fixes (the editor's fix-all) to the files, print what
+        /// changed on stderr, then report what is left.
+        #[arg(long)]
+        fix: bool,
+        /// Print phase timings on standard error (for the benchmarks).
+        #[arg(long, hide = true)]
+        timings: bool,
     },
     /// Print the indexed model: tables folded from migrations, resources, and how they link.
     Schema {
@@ -51,8 +58,40 @@ enum Command {
         #[arg(long, value_enum, default_value_t = SchemaFormat::Json)]
         format: SchemaFormat,
     },
+    /// Print the SQL Ecto's Postgres adapter would run for the migrations.
+    Sql {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Only the migration with this version (its 14-digit file name prefix).
+        #[arg(long, value_name = "VERSION")]
+        migration: Option<String>,
+        #[arg(long, value_enum, default_value_t = SqlDirection::Up)]
+        direction: SqlDirection,
+    },
+    /// Print (or write as a new file) an idempotent migration that brings a resource's table
+    /// in line with the resource.
+    Generate {
+        /// The resource's module (`MyApp.Accounts.User`) or a unique suffix of it (`User`).
+        resource: String,
+        /// A Mix project, an umbrella, or any folder above them.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Create the migration file under the repo's migrations folder and print its path;
+        /// an existing file is never overwritten.
+        #[arg(long, conflicts_with = "stdout")]
+        write: bool,
+        /// Print the migration (the default).
+        #[arg(long)]
+        stdout: bool,
+        /// Also change existing columns whose type or nullability differ (`modify … from:`).
+        #[arg(long)]
+        alter_columns: bool,
+    },
     /// Print the rule table (code, default severity, summary).
     Rules,
+    /// Recognise the raw SQL of each FILE (benchmarks compare throughput with other linters).
+    #[command(hide = true)]
+    ParseSql { files: Vec<PathBuf> },
     /// Serve the Language Server Protocol over stdio (also what a bare `ecto-ash-lsp` does).
     Lsp,
 }
@@ -70,6 +109,12 @@ enum Format {
 #[derive(Clone, Copy, ValueEnum)]
 enum SchemaFormat {
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SqlDirection {
+    Up,
+    Down,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -91,6 +136,8 @@ fn main() {
             baseline,
             write_baseline,
             changed_since,
+            fix,
+            timings,
         }) => {
             let format = match format {
                 Format::Human => CheckFormat::Human,
@@ -109,6 +156,8 @@ fn main() {
                 baseline,
                 write_baseline,
                 changed_since,
+                fix,
+                timings,
                 ..CheckOptions::new(format, fail_on)
             };
             cli::check(&path, &options)
@@ -117,7 +166,37 @@ fn main() {
             path,
             format: SchemaFormat::Json,
         }) => cli::schema(&path),
+        Some(Command::Sql {
+            path,
+            migration,
+            direction,
+        }) => {
+            let way = match direction {
+                SqlDirection::Up => ecto_ash_lsp::model::ecto_sql::Way::Up,
+                SqlDirection::Down => ecto_ash_lsp::model::ecto_sql::Way::Down,
+            };
+            cli::sql::sql(&path, migration.as_deref(), way)
+        }
+        Some(Command::Generate {
+            resource,
+            path,
+            write,
+            stdout: _,
+            alter_columns,
+        }) => {
+            let output = if write {
+                cli::generate::Output::Write
+            } else {
+                cli::generate::Output::Stdout
+            };
+            let options = ecto_ash_lsp::ide::generate::GenerateOptions {
+                alter_columns,
+                ..ecto_ash_lsp::ide::generate::GenerateOptions::now()
+            };
+            cli::generate::generate(&resource, &path, output, &options)
+        }
         Some(Command::Rules) => cli::rules(),
+        Some(Command::ParseSql { files }) => cli::parse_sql_files(&files),
         Some(Command::Lsp) | None => ecto_ash_lsp::lsp::run_stdio(),
     };
     std::process::exit(code);

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod bases;
 pub mod config;
 pub mod convention;
+pub mod ecto_sql;
 pub mod facts;
 pub mod fold;
 pub mod gitignore;

@@ -596,3 +596,277 @@ async fn exit_without_shutdown_ends_with_code_one() {
         .expect("no panic");
     assert_eq!(code, 1);
 }
+
+const ADD_TEAMS: &str = "priv/repo/migrations/20240301000000_add_teams.exs";
+
+/// A hand-written project whose migration re-creates nothing safely.
+fn hand_written_project(root: &Path) {
+    write_project(
+        root,
+        r#"
+//- /.ecto-ash-lsp.toml
+convention = "hand-written"
+//- /mix.exs
+defmodule Shop.MixProject do
+  use Mix.Project
+end
+//- /lib/shop/repo.ex
+defmodule Shop.Repo do
+  use Ecto.Repo, otp_app: :shop, adapter: Ecto.Adapters.Postgres
+end
+//- /priv/repo/migrations/20240301000000_add_teams.exs
+defmodule Shop.Repo.Migrations.AddTeams do
+  use Ecto.Migration
+
+  def change do
+    create table(:teams) do
+      add :name, :string
+    end
+
+    alter table(:teams) do
+      add :slug, :string
+    end
+  end
+end
+"#,
+    );
+}
+
+/// Apply a protocol `TextEdit` list to ASCII text (lines and characters
+/// coincide in every encoding), last edit first.
+fn apply_text_edits(text: &str, edits: &[Value]) -> String {
+    let offset = |pos: &Value| -> usize {
+        let line = pos["line"].as_u64().unwrap_or(0) as usize;
+        let character = pos["character"].as_u64().unwrap_or(0) as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + character
+    };
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|(s, e, _)| (*s, *e));
+    let mut out = text.to_string();
+    for (s, e, new) in spans.into_iter().rev() {
+        out.replace_range(s..e, &new);
+    }
+    out
+}
+
+fn with_workspace_edits(mut caps: Value, document_changes: bool) -> Value {
+    caps["workspace"]["workspaceEdit"] = json!({
+        "documentChanges": document_changes,
+        "resourceOperations": ["create"]
+    });
+    caps
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_actions_fix_a_finding_and_the_whole_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    hand_written_project(root);
+    let mut c = TestClient::start();
+    let init = c
+        .initialize(
+            &[root],
+            with_workspace_edits(capabilities(&["utf-16"]), true),
+            json!({}),
+        )
+        .await;
+    let provider = &init["capabilities"]["codeActionProvider"];
+    assert_eq!(
+        provider["codeActionKinds"],
+        json!([
+            "quickfix",
+            "source.fixAll.ecto-ash-lsp",
+            "source.generateMigration.ecto-ash-lsp"
+        ])
+    );
+    assert_eq!(
+        init["capabilities"]["executeCommandProvider"]["commands"],
+        json!(["ecto-ash-lsp.generateMigration"])
+    );
+    let text = std::fs::read_to_string(root.join(ADD_TEAMS)).expect("read");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(root, ADD_TEAMS), "languageId": "elixir", "version": 7, "text": text}}),
+    )
+    .await;
+    let published = c
+        .wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri(root, ADD_TEAMS)
+                && m["params"]["version"] == 7
+        })
+        .await;
+    let diagnostics = published["params"]["diagnostics"].clone();
+    let finding = diagnostics
+        .as_array()
+        .and_then(|d| {
+            d.iter().find(|x| {
+                x["code"] == "non-idempotent-statement" && x["data"]["kind"] == "create-table"
+            })
+        })
+        .cloned()
+        .expect("a create-table finding");
+
+    // The quick fix at the finding: preferred, versioned, and it clears it.
+    let actions = c
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": text_document(root, ADD_TEAMS),
+                "range": finding["range"],
+                "context": {"diagnostics": [finding.clone()]}
+            }),
+        )
+        .await;
+    let list = actions.as_array().cloned().unwrap_or_default();
+    let quick = list
+        .iter()
+        .find(|a| a["kind"] == "quickfix")
+        .cloned()
+        .expect("a quick fix");
+    assert_eq!(quick["title"], "Use create_if_not_exists");
+    assert_eq!(quick["isPreferred"], true);
+    assert_eq!(quick["diagnostics"][0]["code"], "non-idempotent-statement");
+    let change = &quick["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["uri"], uri(root, ADD_TEAMS));
+    assert_eq!(change["textDocument"]["version"], 7);
+    assert!(list
+        .iter()
+        .any(|a| a["kind"] == "source.fixAll.ecto-ash-lsp"));
+    let fixed = apply_text_edits(&text, change["edits"].as_array().expect("edits"));
+    assert!(fixed.contains("    create_if_not_exists table(:teams) do\n"));
+    c.mark();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(root, ADD_TEAMS), "version": 8}, "contentChanges": [{"text": fixed}]}),
+    )
+    .await;
+    let after = c
+        .wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri(root, ADD_TEAMS)
+                && m["params"]["version"] == 8
+        })
+        .await;
+    let kinds: Vec<&str> = after["params"]["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["data"]["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["add-column"]);
+
+    // Only the fix-all when asked for `source.fixAll`; it splits change/0.
+    let only = c
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": text_document(root, ADD_TEAMS),
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["source.fixAll"]}
+            }),
+        )
+        .await;
+    let only = only.as_array().cloned().unwrap_or_default();
+    assert_eq!(only.len(), 1, "{only:?}");
+    assert_eq!(only[0]["kind"], "source.fixAll.ecto-ash-lsp");
+    let change = &only[0]["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["version"], 8);
+    let all = apply_text_edits(&fixed, change["edits"].as_array().expect("edits"));
+    assert!(all.contains("  def down do\n"), "{all}");
+    c.mark();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(root, ADD_TEAMS), "version": 9}, "contentChanges": [{"text": all}]}),
+    )
+    .await;
+    let clean = c
+        .wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri(root, ADD_TEAMS)
+                && m["params"]["version"] == 9
+        })
+        .await;
+    let left: Vec<&str> = clean["params"]["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["code"].as_str())
+        .filter(|c| *c == "non-idempotent-statement" || *c == "irreversible-idempotent-change")
+        .collect();
+    assert_eq!(left, Vec::<&str>::new());
+
+    // The generate command refuses a place that is not a resource, and
+    // commands it does not know.
+    let (line, character) = find(root, ADD_TEAMS, "alter table");
+    let refused = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "ecto-ash-lsp.generateMigration", "arguments": [uri(root, ADD_TEAMS), {"line": line, "character": character}]}),
+        )
+        .await;
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    assert!(refused["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("no resource at")));
+    let bad_args = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "ecto-ash-lsp.generateMigration", "arguments": [42]}),
+        )
+        .await;
+    assert_eq!(bad_args["error"]["code"], -32602, "{bad_args}");
+    let unknown = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "something.else", "arguments": []}),
+        )
+        .await;
+    assert_eq!(unknown["error"]["code"], -32602, "{unknown}");
+    assert_eq!(c.shutdown().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_actions_for_a_client_without_document_changes_use_the_changes_map() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    hand_written_project(root);
+    let mut c = TestClient::start();
+    c.initialize(
+        &[root],
+        with_workspace_edits(capabilities(&["utf-16"]), false),
+        json!({}),
+    )
+    .await;
+    c.diagnostics(&uri(root, ADD_TEAMS), has("non-idempotent-statement"))
+        .await;
+    let (line, _) = find(root, ADD_TEAMS, "create table");
+    let actions = c
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": text_document(root, ADD_TEAMS),
+                "range": {"start": {"line": line, "character": 4}, "end": {"line": line, "character": 4}},
+                "context": {"diagnostics": [], "only": ["quickfix"]}
+            }),
+        )
+        .await;
+    let quick = &actions[0];
+    assert_eq!(quick["kind"], "quickfix");
+    assert!(quick["edit"].get("documentChanges").is_none());
+    let edits = &quick["edit"]["changes"][uri(root, ADD_TEAMS)];
+    let text = std::fs::read_to_string(root.join(ADD_TEAMS)).expect("read");
+    let fixed = apply_text_edits(&text, edits.as_array().expect("edits"));
+    assert!(fixed.contains("create_if_not_exists table(:teams)"));
+    assert_eq!(c.shutdown().await, 0);
+}

@@ -186,3 +186,55 @@ pub fn assert_elixir_formatted(code: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// What `import_deps: [:ecto_sql]` lets a project's `.formatter.exs` keep
+/// without parentheses (ecto_sql's exported `locals_without_parens`).
+pub const ECTO_SQL_LOCALS_WITHOUT_PARENS: &str = "[add: 2, add: 3, add_if_not_exists: 2, add_if_not_exists: 3, alter: 2, create: 1, create: 2, create_if_not_exists: 1, create_if_not_exists: 2, drop: 1, drop: 2, drop_if_exists: 1, drop_if_exists: 2, execute: 1, execute: 2, modify: 2, modify: 3, remove: 1, remove: 2, remove: 3, remove_if_exists: 2, rename: 2, rename: 3, timestamps: 1]";
+
+/// [`assert_elixir_formatted`] for migrations, as `mix format` sees them in
+/// a project that imports ecto_sql's formatter settings; several files are
+/// checked in one run of `elixir`.
+pub fn assert_migrations_formatted(files: &[(String, String)]) {
+    let Some(elixir) = external_tool("elixir", &[]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut paths = Vec::new();
+    for (i, (_, code)) in files.iter().enumerate() {
+        let file = dir.path().join(format!("m{i}.exs"));
+        std::fs::write(&file, code).expect("write");
+        paths.push(file);
+    }
+    let script = format!(
+        r#"
+        bad =
+          for path <- System.argv(), reduce: [] do
+            acc ->
+              code = File.read!(path)
+              Code.string_to_quoted!(code)
+              formatted = IO.iodata_to_binary([Code.format_string!(code, locals_without_parens: {ECTO_SQL_LOCALS_WITHOUT_PARENS}), "\n"])
+              if formatted == code, do: acc, else: [{{path, formatted}} | acc]
+          end
+        for {{path, formatted}} <- bad do
+          IO.puts(:stderr, path <> ": not mix-format output; the formatter gives:\n" <> formatted)
+        end
+        if bad != [], do: System.halt(1)
+    "#
+    );
+    let out = Command::new(elixir)
+        .args(["-e", &script, "--"])
+        .args(&paths)
+        .output()
+        .expect("elixir runs");
+    let names: Vec<String> = files
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| format!("m{i}.exs = {name}"))
+        .collect();
+    assert!(
+        out.status.success(),
+        "edited migrations are not parsed or not formatted ({}):\n{}",
+        names.join(", "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

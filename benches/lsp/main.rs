@@ -1,165 +1,296 @@
-//! didChange → publishDiagnostics latency of the language server on a
-//! generated project: 150 resources, 150 migrations and one 72 KB migration
-//! being edited, plus RSS after indexing. Run with `cargo bench --bench lsp`
-//! (numbers, not a pass/fail test). `LSP_BENCH_EDITS=n` sets the number of
-//! edits timed.
+//! The language server (the real binary over stdio) on the generated N=1
+//! monorepo: initialize → first diagnostics, RSS after indexing, and
+//! didChange → publishDiagnostics latency over 1,000 edits on the 72 KB
+//! migration and on a resource whose edit changes findings in another
+//! file. Prints Markdown; never fails on a timing.
+//!
+//! `cargo bench --bench lsp -- [--smoke] [--edits N] [--scales 1]`
 
-mod generate;
+#[path = "../common/mod.rs"]
+mod common;
 
+use common::{binary, corpus_dir, cpu_time_of, memory_of, ms, percentile, read_json, Options};
 use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, WriteHalf};
-use tokio::sync::mpsc;
 
-const RESOURCES: usize = 150;
-const LARGE_BYTES: usize = 72 * 1024;
-
-type Output = WriteHalf<tokio::io::DuplexStream>;
-
-async fn send(out: &mut Output, message: Value) {
+fn send(input: &mut ChildStdin, message: Value) {
     let body = message.to_string();
-    let framed = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-    out.write_all(framed.as_bytes())
-        .await
-        .expect("server input");
+    let _ = write!(input, "Content-Length: {}\r\n\r\n{body}", body.len());
+    let _ = input.flush();
 }
 
-async fn read(
-    reader: &mut BufReader<tokio::io::ReadHalf<tokio::io::DuplexStream>>,
-) -> Option<Value> {
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await.ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.strip_prefix("Content-Length: ") {
-            length = v.parse().ok()?;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).await.ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
-/// Resident and peak memory of this process (the server runs in it), in MB.
-fn memory() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(f64::NAN)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).copied().unwrap_or_default()
-}
-
-fn main() {
-    let edits: usize = std::env::var("LSP_BENCH_EDITS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let large = generate::project(dir.path(), RESOURCES, LARGE_BYTES).expect("generate project");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(run(dir.path(), large, edits));
-}
-
-async fn run(root: &std::path::Path, large: String, edits: usize) {
-    let (client, server) = tokio::io::duplex(1 << 22);
-    let (server_read, server_write) = tokio::io::split(server);
-    tokio::spawn(ecto_ash_lsp::lsp::serve(server_read, server_write));
-    let (client_read, mut out) = tokio::io::split(client);
-    let (tx, mut incoming) = mpsc::unbounded_channel::<Value>();
-    tokio::spawn(async move {
-        let mut reader = BufReader::new(client_read);
-        while let Some(m) = read(&mut reader).await {
-            if tx.send(m).is_err() {
-                break;
+/// Read framed messages from the server until it closes its output.
+fn reader(output: impl Read + Send + 'static) -> Receiver<Value> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(output);
+        loop {
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Content-Length: ") {
+                    length = v.parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
+            if let Ok(m) = serde_json::from_slice::<Value>(&body) {
+                if tx.send(m).is_err() {
+                    return;
+                }
             }
         }
     });
+    rx
+}
+
+struct Session {
+    input: ChildStdin,
+    incoming: Receiver<Value>,
+}
+
+impl Session {
+    /// The next message; answers the server's own requests (progress
+    /// tokens, registrations, configuration) with `null` on the way.
+    fn next(&mut self, timeout: Duration) -> Option<Value> {
+        let m = self.incoming.recv_timeout(timeout).ok()?;
+        if let (Some(id), Some(_)) = (m.get("id"), m.get("method")) {
+            send(
+                &mut self.input,
+                json!({"jsonrpc": "2.0", "id": id, "result": null}),
+            );
+        }
+        Some(m)
+    }
+
+    /// Wait for diagnostics of `uri` at `version`; with `other`, also for a
+    /// publication of another file. Returns the times of both.
+    fn wait_publish(
+        &mut self,
+        uri: &str,
+        version: i64,
+        other: bool,
+        since: Instant,
+    ) -> Option<(Duration, Option<Duration>)> {
+        let (mut own, mut elsewhere) = (None, None);
+        while own.is_none() || (other && elsewhere.is_none()) {
+            let m = self.next(Duration::from_secs(30))?;
+            if m["method"] != "textDocument/publishDiagnostics" {
+                continue;
+            }
+            if m["params"]["uri"] == uri {
+                if m["params"]["version"] == version {
+                    own = Some(since.elapsed());
+                }
+            } else if elsewhere.is_none() {
+                elsewhere = Some(since.elapsed());
+            }
+        }
+        own.map(|o| (o, elsewhere))
+    }
+}
+
+fn main() {
+    let options = Options::parse();
+    let scale = options.scales.first().copied().unwrap_or(1.0);
+    let dir = corpus_dir(scale);
+    println!("## Language server (N={scale}, over stdio)\n");
+    println!("Machine: {}\n", common::machine());
+    if let Err(e) = run(&dir, &options) {
+        println!("the server session failed: {e}");
+    }
+}
+
+fn run(root: &Path, options: &Options) -> Result<(), String> {
+    let corpus = read_json(&root.join("corpus.json"));
+    let mut child = Command::new(binary())
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("spawning {}: {e}", binary().display()))?;
+    let pid = child.id();
+    let input = child.stdin.take().ok_or("no stdin")?;
+    let output = child.stdout.take().ok_or("no stdout")?;
+    let mut s = Session {
+        input,
+        incoming: reader(output),
+    };
     let root_uri = format!("file://{}", root.display());
     let started = Instant::now();
     send(
-        &mut out,
+        &mut s.input,
         json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "processId": null, "rootUri": null,
-            "capabilities": {"window": {"workDoneProgress": true}, "general": {"positionEncodings": ["utf-16"]}},
-            "workspaceFolders": [{"uri": root_uri, "name": "big"}]
+            "capabilities": {"window": {"workDoneProgress": true}, "general": {"positionEncodings": ["utf-8"]}},
+            "workspaceFolders": [{"uri": root_uri, "name": "corpus"}]
         }}),
-    )
-    .await;
-    // A client waits for the answer to `initialize` before `initialized`.
-    while incoming.recv().await.expect("server output")["id"] != 1 {}
-    send(
-        &mut out,
-        json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
-    )
-    .await;
-    let mut findings = 0;
-    loop {
-        let m = incoming.recv().await.expect("server output");
-        if let (Some(id), Some(_)) = (m.get("id"), m.get("method")) {
-            send(
-                &mut out,
-                json!({"jsonrpc": "2.0", "id": id, "result": null}),
-            )
-            .await;
-        }
-        if m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end" {
-            break;
-        }
-    }
-    let indexed = started.elapsed();
-    // The first publication of every file with findings follows the end of indexing.
-    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(300), incoming.recv()).await
-    {
-        if m["method"] == "textDocument/publishDiagnostics" {
-            findings += m["params"]["diagnostics"].as_array().map_or(0, Vec::len);
-        }
-    }
-    let (rss, peak) = memory();
-    println!(
-        "indexed {RESOURCES} resources + {} migrations in {indexed:.1?}; {findings} findings; RSS {rss:.1} MB (peak {peak:.1} MB)",
-        RESOURCES + 1
     );
-
-    let uri = format!("{root_uri}/{}", generate::LARGE_MIGRATION);
+    while s
+        .next(Duration::from_secs(30))
+        .ok_or("no initialize answer")?["id"]
+        != 1
+    {}
     send(
-        &mut out,
-        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
-            "uri": uri, "languageId": "elixir", "version": 0, "text": large
-        }}}),
-    )
-    .await;
-    wait_publish(&mut incoming, &uri, 0).await;
+        &mut s.input,
+        json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+    );
+    let mut first = None;
+    let mut published = 0;
+    // The latest diagnostics per file: a file may be published more than once.
+    let mut latest: std::collections::HashMap<String, usize> = Default::default();
+    let mut indexed = None;
+    // Indexing ends with a progress `end`; publications follow until quiet.
+    loop {
+        let quiet = if indexed.is_some() { 500 } else { 60_000 };
+        let Some(m) = s.next(Duration::from_millis(quiet)) else {
+            break;
+        };
+        if m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end" {
+            indexed = Some(started.elapsed());
+        }
+        if m["method"] == "textDocument/publishDiagnostics" {
+            first.get_or_insert(started.elapsed());
+            published += 1;
+            latest.insert(
+                m["params"]["uri"].as_str().unwrap_or_default().to_string(),
+                m["params"]["diagnostics"].as_array().map_or(0, Vec::len),
+            );
+        }
+    }
+    let (rss, peak) = memory_of(pid);
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| initialize → indexing done | {:.0} ms |",
+        indexed.map_or(f64::NAN, ms)
+    );
+    println!(
+        "| initialize → first diagnostics | {:.0} ms |",
+        first.map_or(f64::NAN, ms)
+    );
+    let findings: usize = latest.values().sum();
+    let expected: usize = read_json(&root.join("expected.json"))
+        .as_object()
+        .map_or(0, |o| {
+            o.values().filter_map(Value::as_u64).sum::<u64>() as usize
+        });
+    println!(
+        "| publications after initialize | {published} for {} files, {findings} diagnostics (`check` finds {expected}) |",
+        latest.len()
+    );
+    println!("| server RSS after indexing | {rss:.1} MB (peak {peak:.1} MB) |");
 
-    // Type a character into a column name and delete it again, one edit at
-    // a time, timing each until its diagnostics arrive.
-    let (line, character) = large
-        .lines()
-        .enumerate()
-        .skip(large.lines().count() / 2)
-        .find_map(|(i, l)| l.find("[:field_").map(|c| (i, c + "[:field_".len() + 1)))
-        .expect("an index line in the middle");
-    let mut times = Vec::with_capacity(edits);
-    for version in 1..=edits as i64 {
+    let large = corpus["large_migration"].as_str().unwrap_or_default();
+    let at = |key: &str| {
+        (
+            corpus[key]["line"].as_u64().unwrap_or(0),
+            corpus[key]["character"].as_u64().unwrap_or(0),
+        )
+    };
+    let cpu = cpu_time_of(pid);
+    let times = edits(&mut s, root, large, at("large_edit"), options.edits, false)?;
+    report(
+        &format!(
+            "didChange → publishDiagnostics, 72 KB migration, {} edits",
+            options.edits
+        ),
+        times.iter().map(|t| t.0).collect(),
+    );
+    cpu_per_edit(pid, cpu, options.edits);
+    let resource = corpus["linked_resource"].as_str().unwrap_or_default();
+    let cpu = cpu_time_of(pid);
+    let times = edits(
+        &mut s,
+        root,
+        resource,
+        at("linked_edit"),
+        options.edits,
+        true,
+    )?;
+    report(
+        &format!(
+            "didChange → publishDiagnostics, resource edit, {} edits (the resource's own)",
+            options.edits
+        ),
+        times.iter().map(|t| t.0).collect(),
+    );
+    report(
+        "… the same edits until the migration's findings are re-published",
+        times.iter().filter_map(|t| t.1).collect(),
+    );
+    cpu_per_edit(pid, cpu, options.edits);
+    let (rss, peak) = memory_of(pid);
+    println!("| server RSS after editing | {rss:.1} MB (peak {peak:.1} MB) |");
+    send(
+        &mut s.input,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}),
+    );
+    send(
+        &mut s.input,
+        json!({"jsonrpc": "2.0", "method": "exit", "params": null}),
+    );
+    let _ = child.wait();
+    Ok(())
+}
+
+/// The server's CPU time per edit since `before`: comparable across runs
+/// even when other work loads the machine (then wall-time percentiles are not).
+fn cpu_per_edit(pid: u32, before: Duration, edits: usize) {
+    let used = cpu_time_of(pid).saturating_sub(before);
+    println!(
+        "| … server CPU time per edit (user + system, all threads) | {:.2} ms |",
+        ms(used) / edits.max(1) as f64
+    );
+}
+
+fn report(what: &str, mut times: Vec<Duration>) {
+    times.sort();
+    println!(
+        "| {what} | p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms |",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.9)),
+        ms(percentile(&times, 0.99)),
+        ms(percentile(&times, 1.0)),
+    );
+}
+
+/// Open `rel`, then type a character at `(line, character)` and delete it
+/// again, `count` times in all, timing each edit until its diagnostics.
+fn edits(
+    s: &mut Session,
+    root: &Path,
+    rel: &str,
+    (line, character): (u64, u64),
+    count: usize,
+    other: bool,
+) -> Result<Vec<(Duration, Option<Duration>)>, String> {
+    let text = std::fs::read_to_string(root.join(rel)).map_err(|e| format!("{rel}: {e}"))?;
+    let uri = format!("file://{}/{rel}", root.display());
+    send(
+        &mut s.input,
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "elixir", "version": 0, "text": text
+        }}}),
+    );
+    s.wait_publish(&uri, 0, false, Instant::now())
+        .ok_or("no diagnostics after didOpen")?;
+    let mut times = Vec::with_capacity(count);
+    for version in 1..=count as i64 {
         let change = if version % 2 == 1 {
             json!({"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}}, "text": "x"})
         } else {
@@ -167,80 +298,20 @@ async fn run(root: &std::path::Path, large: String, edits: usize) {
         };
         let t = Instant::now();
         send(
-            &mut out,
+            &mut s.input,
             json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
                 "textDocument": {"uri": uri, "version": version}, "contentChanges": [change]
             }}),
-        )
-        .await;
-        wait_publish(&mut incoming, &uri, version).await;
-        times.push(t.elapsed());
+        );
+        times.push(
+            s.wait_publish(&uri, version, other, t)
+                .ok_or_else(|| format!("no diagnostics for edit {version} of {rel}"))?,
+        );
     }
-    times.sort();
-    println!(
-        "didChange → publishDiagnostics on a {} KB migration, {edits} edits: p50 {:.2?}, p90 {:.2?}, p99 {:.2?}, max {:.2?}",
-        large.len() / 1024,
-        percentile(&times, 0.5),
-        percentile(&times, 0.9),
-        percentile(&times, 0.99),
-        percentile(&times, 1.0),
-    );
-
-    // A burst of keystrokes: they coalesce, and the last one is answered.
-    let burst = 20;
-    let t = Instant::now();
-    let first = edits as i64 + 1;
-    for version in first..first + burst {
-        let change = if version % 2 == 1 {
-            json!({"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}}, "text": "x"})
-        } else {
-            json!({"range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character + 1}}, "text": ""})
-        };
-        send(
-            &mut out,
-            json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-                "textDocument": {"uri": uri, "version": version}, "contentChanges": [change]
-            }}),
-        )
-        .await;
-    }
-    let published = wait_publish(&mut incoming, &uri, first + burst - 1).await;
-    println!(
-        "burst of {burst} edits → diagnostics for the last in {:.2?} ({published} publications for the burst)",
-        t.elapsed()
-    );
-    let (rss, peak) = memory();
-    println!("RSS after editing {rss:.1} MB (peak {peak:.1} MB)");
+    // Leave the buffer as it is on disk.
     send(
-        &mut out,
-        json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}),
-    )
-    .await;
-    send(
-        &mut out,
-        json!({"jsonrpc": "2.0", "method": "exit", "params": null}),
-    )
-    .await;
-}
-
-/// Wait for diagnostics of `uri` at `version`; returns how many
-/// publications for `uri` came on the way (including it).
-async fn wait_publish(
-    incoming: &mut mpsc::UnboundedReceiver<Value>,
-    uri: &str,
-    version: i64,
-) -> usize {
-    let mut count = 0;
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(30), incoming.recv())
-            .await
-            .expect("diagnostics within 30 s")
-            .expect("server output");
-        if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri {
-            count += 1;
-            if m["params"]["version"] == version {
-                return count;
-            }
-        }
-    }
+        &mut s.input,
+        json!({"jsonrpc": "2.0", "method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}}),
+    );
+    Ok(times)
 }

@@ -72,8 +72,15 @@ pub fn actions_at(snap: &Snapshot, file: &str, span: Span) -> Vec<Action> {
         .filter(|(_, f)| f.file == file && f.span.start <= span.end && span.start <= f.span.end)
         .collect();
     for (index, finding) in &touched {
-        out.extend(super::fixes::quick_fixes(snap, *index, finding));
-        out.extend(super::generate::drift_fixes(snap, *index, finding));
+        let found = super::fixes::quick_fixes(snap, *index, finding)
+            .into_iter()
+            .chain(super::generate::drift_fixes(snap, *index, finding));
+        for action in found {
+            // Findings sharing a statement share its fix: offer it once.
+            if !out.contains(&action) {
+                out.push(action);
+            }
+        }
     }
     out.extend(super::fixes::fix_all(snap, file));
     out.extend(super::generate::generate_at(snap, file, span.start));

@@ -6,6 +6,7 @@ use super::subject::{self, Subject};
 use super::Snapshot;
 use crate::checks::Finding;
 use crate::model::analysis::LinkedResource;
+use crate::model::ecto_sql::{self, RenderSettings};
 use crate::model::facts::{AttributeFacts, Span};
 use crate::model::fold::{fold_model_through, FoldedColumn, FoldedTable, RelationKind};
 use std::fmt::Write;
@@ -17,11 +18,40 @@ pub struct Hover {
     pub markdown: String,
 }
 
-/// The hover at byte `offset` of `file`.
+/// The hover at byte `offset` of `file`; on a migration statement it ends
+/// with the SQL the statement sends.
 pub fn hover(snap: &Snapshot, file: &str, offset: usize) -> Option<Hover> {
-    let subject = subject::at(snap, file, offset)?;
+    let sql = statement_sql(snap, file, offset);
+    let Some(subject) = subject::at(snap, file, offset) else {
+        let (span, markdown) = sql?;
+        return Some(Hover { span, markdown });
+    };
+    let mut hover = subject_hover(snap, file, &subject)?;
+    if let Some((_, markdown)) = sql {
+        hover.markdown.push('\n');
+        hover.markdown.push_str(&markdown);
+    }
+    Some(hover)
+}
+
+/// The statement of a migration at `offset` and its SQL as markdown.
+fn statement_sql(snap: &Snapshot, file: &str, offset: usize) -> Option<(Span, String)> {
+    let source = snap.file(file)?;
+    let facts = source.migration()?;
+    let settings = RenderSettings::of_file(&snap.workspace, &snap.analysis, file);
+    let statement = ecto_sql::statement_at(&source.text, facts, offset, &settings)?;
+    let in_down = facts
+        .functions
+        .iter()
+        .any(|f| f.name == "down" && f.span.contains(&offset));
+    let title = if in_down { "SQL on rollback" } else { "SQL" };
+    let markdown = format!("**{title}**\n\n```sql\n{}```\n", statement.text());
+    Some((statement.span, markdown))
+}
+
+fn subject_hover(snap: &Snapshot, file: &str, subject: &Subject) -> Option<Hover> {
     let span = subject.span();
-    let markdown = match &subject {
+    let markdown = match subject {
         Subject::Resource { resource, .. } | Subject::ResourceTable { resource, .. } => {
             resource_hover(snap, resource)
         }
@@ -466,6 +496,54 @@ mod tests {
         assert!(
             md.contains("attribute `email` `:string` (`lib/shop/accounts/user.ex:11`)"),
             "{md}"
+        );
+    }
+
+    #[test]
+    fn a_migration_statement_shows_the_sql_it_sends() {
+        let md = hover_at(
+            "priv/repo/migrations/20240202000000_add_nickname.exs",
+            "add :nickname",
+        );
+        assert!(
+            md.ends_with(
+                "**SQL**\n\n```sql\nALTER TABLE \"users\" ADD COLUMN \"nickname\" text;\n```\n"
+            ),
+            "{md}"
+        );
+        let md = hover_at(
+            "priv/repo/migrations/20240101000000_create_users.exs",
+            "create unique_index",
+        );
+        assert!(
+            md.contains(
+                "```sql\nCREATE UNIQUE INDEX \"users_email_index\" ON \"users\" (\"email\");\n```"
+            ),
+            "{md}"
+        );
+        // A statement naming no table still shows its SQL, and a rollback
+        // shows the rollback's SQL.
+        let (snap, cursor) = load(
+            r#"
+//- /mix.exs
+defmodule Shop.MixProject do
+end
+//- /priv/repo/migrations/20240101000000_ext.exs
+defmodule Shop.Repo.Migrations.Ext do
+  use Ecto.Migration
+  @ext "citext"
+  def up, do: execute("CREATE EXTENSION IF NOT EXISTS #{@ext}")
+  def down do
+    $0execute "DROP EXTENSION IF EXISTS #{@ext}"
+  end
+end
+"#,
+        );
+        let (file, offset) = cursor.unwrap_or_default();
+        let h = hover(&snap, &file, offset).map(|h| h.markdown);
+        assert_eq!(
+            h.as_deref(),
+            Some("**SQL on rollback**\n\n```sql\nDROP EXTENSION IF EXISTS citext;\n```\n")
         );
     }
 

@@ -4,6 +4,7 @@
 //! answers a keystroke at once and a burst costs one analysis. Requests read
 //! an `Arc` snapshot on a blocking thread, inside `catch_unwind`.
 
+use super::actions::{self as code_actions, EditSupport, GENERATE_COMMAND};
 use super::convert::{self, Encoding};
 use super::documents::Document;
 use super::settings;
@@ -39,6 +40,7 @@ struct ClientFlags {
     dynamic_watchers: bool,
     work_done_progress: bool,
     configuration_pull: bool,
+    edits: EditSupport,
 }
 
 /// State shared by the handlers, the analysis loop and `serve`.
@@ -294,6 +296,7 @@ fn flags(caps: &lsp::ClientCapabilities) -> ClientFlags {
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false),
         configuration_pull: workspace.and_then(|w| w.configuration).unwrap_or(false),
+        edits: EditSupport::of(caps),
     }
 }
 
@@ -344,6 +347,17 @@ impl LanguageServer for Backend {
                 references_provider: Some(lsp::OneOf::Left(true)),
                 document_symbol_provider: Some(lsp::OneOf::Left(true)),
                 workspace_symbol_provider: Some(lsp::OneOf::Left(true)),
+                code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+                    lsp::CodeActionOptions {
+                        code_action_kinds: Some(code_actions::offered_kinds()),
+                        work_done_progress_options: lsp::WorkDoneProgressOptions::default(),
+                        resolve_provider: Some(false),
+                    },
+                )),
+                execute_command_provider: Some(lsp::ExecuteCommandOptions {
+                    commands: vec![GENERATE_COMMAND.to_string()],
+                    work_done_progress_options: lsp::WorkDoneProgressOptions::default(),
+                }),
                 workspace: Some(lsp::WorkspaceServerCapabilities {
                     workspace_folders: Some(lsp::WorkspaceFoldersServerCapabilities {
                         supported: Some(true),
@@ -568,6 +582,83 @@ impl LanguageServer for Backend {
             Some(lsp::DocumentSymbolResponse::Nested(symbols))
         })
         .await
+    }
+
+    async fn code_action(
+        &self,
+        params: lsp::CodeActionParams,
+    ) -> Result<Option<lsp::CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        self.catch_up(&uri).await;
+        let Some((root, rel, snap, versions)) = self.world().snapshot_with_versions(&uri) else {
+            return Ok(None);
+        };
+        let enc = self.world().encoding();
+        let support = lock(&self.inner.flags).edits;
+        let only = params.context.only;
+        let range = params.range;
+        blocking(move || {
+            let Some(file) = snap.file(&rel) else {
+                return Ok(None);
+            };
+            let start = convert::offset(file, range.start, enc).map_err(Error::invalid_params)?;
+            let end = convert::offset(file, range.end, enc).map_err(Error::invalid_params)?;
+            let actions = ide::actions::actions_at(&snap, &rel, start..end.max(start));
+            let answer: Vec<lsp::CodeActionOrCommand> = actions
+                .iter()
+                .filter(|a| code_actions::wanted(only.as_deref(), &code_actions::kind(a.kind)))
+                .filter_map(|a| code_actions::code_action(&snap, &root, a, &versions, enc, support))
+                .map(lsp::CodeActionOrCommand::CodeAction)
+                .collect();
+            Ok(Some(answer))
+        })
+        .await
+    }
+
+    async fn execute_command(&self, params: lsp::ExecuteCommandParams) -> Result<Option<Value>> {
+        if params.command != GENERATE_COMMAND {
+            return Err(Error::invalid_params(format!(
+                "unknown command `{}`; this server runs `{GENERATE_COMMAND}`",
+                params.command
+            )));
+        }
+        let (uri, position) =
+            code_actions::command_target(&params.arguments).map_err(Error::invalid_params)?;
+        self.catch_up(&uri).await;
+        let Some((root, rel, snap, versions)) = self.world().snapshot_with_versions(&uri) else {
+            return Err(Error::invalid_params(format!(
+                "{} is not in a workspace folder of this server",
+                uri.as_str()
+            )));
+        };
+        let enc = self.world().encoding();
+        let support = lock(&self.inner.flags).edits;
+        let edit = blocking(move || {
+            let file = snap
+                .file(&rel)
+                .ok_or_else(|| Error::invalid_params(format!("{rel} is not indexed")))?;
+            let offset = convert::offset(file, position, enc).map_err(Error::invalid_params)?;
+            let action = ide::generate::generate_at(&snap, &rel, offset).ok_or_else(|| {
+                Error::invalid_params(format!(
+                    "no resource at {rel}:{}:{}: put the cursor on an Ash resource or Ecto schema",
+                    position.line + 1,
+                    position.character + 1
+                ))
+            })?;
+            code_actions::workspace_edit(&snap, &root, &action, &versions, enc, support).ok_or_else(
+                || {
+                    Error::invalid_params(
+                        "the client cannot create files through a workspace edit (documentChanges with CreateFile)",
+                    )
+                },
+            )
+        })
+        .await?;
+        let applied = self.client.apply_edit(edit).await?;
+        Ok(Some(serde_json::json!({
+            "applied": applied.applied,
+            "failureReason": applied.failure_reason,
+        })))
     }
 
     async fn symbol(

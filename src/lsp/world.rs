@@ -11,7 +11,9 @@
 use super::convert::{self, Encoding};
 use super::documents::Document;
 use super::settings;
+use crate::checks::{self, Finding};
 use crate::ide::Snapshot;
+use crate::model::analysis::analyze_after_change;
 use crate::model::config::{Config, CONFIG_FILE};
 use crate::model::workspace::{self, FileRole, SourceFile, Workspace, MAX_FILE_BYTES};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -87,6 +89,21 @@ pub struct World {
     pub settings: Mutex<Config>,
     /// What was last published per file, to send only what changed.
     pub published: Mutex<HashMap<lsp::Uri, Vec<lsp::Diagnostic>>>,
+    /// Per folder, the last conversion of each file's findings to
+    /// diagnostics, so an edit converts only the files whose findings moved.
+    converted: Mutex<HashMap<PathBuf, HashMap<String, Converted>>>,
+}
+
+/// A file's findings as converted for the client, and what that depended on.
+#[derive(Debug)]
+struct Converted {
+    findings: Vec<Finding>,
+    /// The texts of the file and of the files its findings point to: line
+    /// numbers come from them.
+    texts: Vec<Arc<str>>,
+    encoding: Encoding,
+    uri: Option<lsp::Uri>,
+    diagnostics: Vec<lsp::Diagnostic>,
 }
 
 /// Where a URI is: its folder's root and its path relative to it.
@@ -131,6 +148,18 @@ impl World {
         let (root, rel) = self.locate(uri)?;
         let snap = lock(&self.folders).get(&root)?.snapshot.clone();
         Some((root, rel, snap))
+    }
+
+    /// [`World::snapshot_of`] with the versions of the open documents the
+    /// snapshot holds, read together, for edits that name a version.
+    pub fn snapshot_with_versions(
+        &self,
+        uri: &lsp::Uri,
+    ) -> Option<(PathBuf, String, Snapshot, HashMap<String, i32>)> {
+        let (root, rel) = self.locate(uri)?;
+        let folders = lock(&self.folders);
+        let folder = folders.get(&root)?;
+        Some((root, rel, folder.snapshot.clone(), folder.versions.clone()))
     }
 
     /// Whether the snapshot already holds the open document's latest text.
@@ -245,7 +274,8 @@ impl World {
                     }
                 }
             }
-            folder.snapshot.reanalyze();
+            let changed: Vec<String> = files.iter().map(|(rel, _)| rel.clone()).collect();
+            reanalyze_after(&mut folder.snapshot, &changed);
             for (_, uri) in files {
                 publish_always.insert(uri);
             }
@@ -365,6 +395,7 @@ impl World {
 
     /// Withdraw every diagnostic published for files under `root`.
     fn withdraw(&self, root: &Path, out: &mut Vec<Publish>) {
+        lock(&self.converted).remove(root);
         let mut published = lock(&self.published);
         let gone: Vec<lsp::Uri> = published
             .keys()
@@ -399,21 +430,62 @@ impl World {
         }) else {
             return;
         };
-        let mut now: BTreeMap<String, Vec<lsp::Diagnostic>> = BTreeMap::new();
+        let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for finding in snap.findings.iter() {
-            let Some(file) = snap.file(&finding.file) else {
+            by_file.entry(&finding.file).or_default().push(finding);
+        }
+        let mut cache = lock(&self.converted);
+        let last = cache.remove(root).unwrap_or_default();
+        let mut kept: HashMap<String, Converted> = HashMap::with_capacity(by_file.len());
+        let mut by_uri: HashMap<lsp::Uri, (Vec<lsp::Diagnostic>, Option<i32>)> = HashMap::new();
+        for (rel, findings) in by_file {
+            let Some(file) = snap.file(rel) else {
                 continue;
             };
-            now.entry(finding.file.clone())
-                .or_default()
-                .push(convert::diagnostic(&snap, root, file, finding, enc));
-        }
-        let mut by_uri: HashMap<lsp::Uri, (Vec<lsp::Diagnostic>, Option<i32>)> = HashMap::new();
-        for (rel, diagnostics) in now {
-            if let Some(uri) = convert::uri_of(root, &rel) {
-                by_uri.insert(uri, (diagnostics, versions.get(&rel).copied()));
+            let mut texts = vec![file.text.clone()];
+            for r in findings.iter().flat_map(|f| &f.related) {
+                if let Some(other) = snap.file(&r.file) {
+                    if !texts.iter().any(|t| Arc::ptr_eq(t, &other.text)) {
+                        texts.push(other.text.clone());
+                    }
+                }
             }
+            let unchanged = last.get(rel).is_some_and(|c| {
+                c.encoding == enc
+                    && c.texts.len() == texts.len()
+                    && c.texts.iter().zip(&texts).all(|(a, b)| Arc::ptr_eq(a, b))
+                    && c.findings.len() == findings.len()
+                    && c.findings.iter().zip(&findings).all(|(a, b)| a == *b)
+            });
+            let converted = match last.get(rel) {
+                Some(c) if unchanged => Converted {
+                    findings: c.findings.clone(),
+                    texts,
+                    encoding: enc,
+                    uri: c.uri.clone(),
+                    diagnostics: c.diagnostics.clone(),
+                },
+                _ => Converted {
+                    diagnostics: findings
+                        .iter()
+                        .map(|f| convert::diagnostic(&snap, root, file, f, enc))
+                        .collect(),
+                    findings: findings.into_iter().cloned().collect(),
+                    texts,
+                    encoding: enc,
+                    uri: convert::uri_of(root, rel),
+                },
+            };
+            if let Some(uri) = &converted.uri {
+                by_uri.insert(
+                    uri.clone(),
+                    (converted.diagnostics.clone(), versions.get(rel).copied()),
+                );
+            }
+            kept.insert(rel.to_string(), converted);
         }
+        cache.insert(root.to_path_buf(), kept);
+        drop(cache);
         if let (Some(problem), Some(uri)) = (problem, convert::uri_of(root, CONFIG_FILE)) {
             by_uri.insert(
                 uri,
@@ -507,6 +579,14 @@ fn excluded(ws: &Workspace, rel: &str) -> bool {
         current = p.parent();
     }
     false
+}
+
+/// Analyse and check a folder again after `changed` files changed, folding
+/// again only the migrations folders they are in.
+fn reanalyze_after(snapshot: &mut Snapshot, changed: &[String]) {
+    let analysis = analyze_after_change(&snapshot.workspace, &snapshot.analysis, changed);
+    snapshot.findings = Arc::new(checks::run(&snapshot.workspace, &analysis));
+    snapshot.analysis = Arc::new(analysis);
 }
 
 /// An editor buffer as an indexed file: parsed incrementally, unless it is

@@ -41,7 +41,7 @@ impl LinkedResource {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Analysis {
     pub repos: Vec<RepoInfo>,
     pub models: Vec<RepoModel>,
@@ -112,7 +112,43 @@ fn family_with_types(
 }
 
 pub fn analyze(ws: &Workspace) -> Analysis {
+    analyze_reusing(ws, None)
+}
+
+/// [`analyze`] for a workspace in which only the files `changed`
+/// (workspace-relative paths: edited, added or removed) differ from the one
+/// `previous` was made from. The folded model of each migrations folder
+/// holding none of them is taken over instead of folded again, provided the
+/// repos and their migration configuration are unchanged; the result equals
+/// a fresh [`analyze`].
+pub fn analyze_after_change(ws: &Workspace, previous: &Analysis, changed: &[String]) -> Analysis {
+    analyze_reusing(ws, Some((previous, changed)))
+}
+
+fn analyze_reusing(ws: &Workspace, previous: Option<(&Analysis, &[String])>) -> Analysis {
     let repos = collect_repos(ws);
+    // Models that can be taken over: same repos and configuration, and no
+    // changed file inside their migrations folder.
+    let reusable: BTreeMap<&ModelKey, &RepoModel> = match previous {
+        Some((previous, changed)) if previous.repos == repos => {
+            let dirty: BTreeSet<ModelKey> = changed
+                .iter()
+                .filter_map(|rel| match ws.classify(rel) {
+                    Some(FileRole::Migration {
+                        repo_dir, tenant, ..
+                    }) => Some(ModelKey { repo_dir, tenant }),
+                    _ => None,
+                })
+                .collect();
+            previous
+                .models
+                .iter()
+                .filter(|m| !dirty.contains(&m.key))
+                .map(|m| (&m.key, m))
+                .collect()
+        }
+        _ => BTreeMap::new(),
+    };
     let mut keys: BTreeMap<ModelKey, String> = BTreeMap::new();
     for f in ws.files.values() {
         if let FileRole::Migration {
@@ -136,6 +172,9 @@ pub fn analyze(ws: &Workspace) -> Analysis {
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|(key, root)| {
+            if let Some(model) = reusable.get(&key).filter(|m| m.root == root) {
+                return (*model).clone();
+            }
             let repo = repo_for_dir(&repos, &key.repo_dir);
             let config = repo.map(|r| r.config.clone()).unwrap_or_default();
             fold_model(ws, &key, &root, repo.map(|r| r.module.clone()), &config)
@@ -430,4 +469,85 @@ fn link(r: &mut LinkedResource, models: &[RepoModel]) {
             format!("{schema}.{table}")
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn workspace() -> Workspace {
+        let files = [
+            ("mix.exs", "defmodule Shop.MixProject do\n  use Mix.Project\nend\n"),
+            (
+                "lib/shop/repo.ex",
+                "defmodule Shop.Repo do\n  use AshPostgres.Repo, otp_app: :shop\nend\n",
+            ),
+            (
+                "lib/shop/order.ex",
+                "defmodule Shop.Order do\n  use Ash.Resource, data_layer: AshPostgres.DataLayer\n\n  postgres do\n    table \"orders\"\n    repo Shop.Repo\n  end\n\n  attributes do\n    uuid_primary_key :id\n    attribute :total, :decimal\n  end\nend\n",
+            ),
+            (
+                "priv/repo/migrations/20240101000000_create_orders.exs",
+                "defmodule Shop.Repo.Migrations.CreateOrders do\n  use Ecto.Migration\n\n  def change do\n    create table(:orders, primary_key: false) do\n      add :id, :uuid, primary_key: true\n      add :total, :decimal\n    end\n  end\nend\n",
+            ),
+            (
+                "priv/repo/tenant_migrations/20240101000000_create_notes.exs",
+                "defmodule Shop.Repo.TenantMigrations.CreateNotes do\n  use Ecto.Migration\n\n  def change do\n    create table(:notes, prefix: prefix()) do\n      add :body, :text\n    end\n  end\nend\n",
+            ),
+        ];
+        let files = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        Workspace::from_memory(Path::new("/w"), files).unwrap_or_default()
+    }
+
+    /// Change one file, then compare the reusing analysis with a fresh one.
+    fn after_edit(rel: &str, edit: impl Fn(&str) -> String) {
+        let mut ws = workspace();
+        let before = analyze(&ws);
+        assert_eq!(before.models.len(), 2);
+        let text = ws
+            .files
+            .get(rel)
+            .map(|f| f.text.to_string())
+            .unwrap_or_default();
+        assert!(ws.set_text(rel, Arc::from(edit(&text))));
+        let fresh = analyze(&ws);
+        assert_eq!(
+            analyze_after_change(&ws, &before, &[rel.to_string()]),
+            fresh
+        );
+    }
+
+    #[test]
+    fn reusing_models_after_a_resource_edit_equals_a_fresh_analysis() {
+        after_edit("lib/shop/order.ex", |t| t.replace(":total", ":amount"));
+    }
+
+    #[test]
+    fn reusing_models_after_a_migration_edit_equals_a_fresh_analysis() {
+        after_edit(
+            "priv/repo/migrations/20240101000000_create_orders.exs",
+            |t| t.replace(":total", ":amount"),
+        );
+        after_edit(
+            "priv/repo/tenant_migrations/20240101000000_create_notes.exs",
+            |t| t.replace(":body", ":text"),
+        );
+    }
+
+    #[test]
+    fn a_repo_configuration_change_folds_everything_again() {
+        after_edit("lib/shop/repo.ex", |t| {
+            t.replace("AshPostgres.Repo", "Ecto.Repo")
+        });
+        let mut ws = workspace();
+        let before = analyze(&ws);
+        ws.remove("priv/repo/migrations/20240101000000_create_orders.exs");
+        let changed = ["priv/repo/migrations/20240101000000_create_orders.exs".to_string()];
+        assert_eq!(analyze_after_change(&ws, &before, &changed), analyze(&ws));
+    }
 }

@@ -281,6 +281,25 @@ pub struct MigrationFunction {
     pub span: Span,
 }
 
+/// The SQL text of one `execute` (or `repo().query!`) call, with literal
+/// interpolation filled in: what `ecto-ash-lsp sql` prints for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RawSqlText {
+    /// The whole call.
+    pub span: Span,
+    /// The function called (`execute`, `repo().query!`).
+    pub call: String,
+    pub direction: Direction,
+    pub conditional: bool,
+    /// How many operations were recorded before this call: the call's own
+    /// statements (if any) start at this index of `MigrationFacts::ops`.
+    pub first_op: usize,
+    /// The SQL run, or why it cannot be known statically.
+    pub up: Result<String, String>,
+    /// `execute(up, down)`: the SQL run on rollback, or why not known.
+    pub down: Option<Result<String, String>>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MigrationFacts {
     pub module: Option<String>,
@@ -289,6 +308,8 @@ pub struct MigrationFacts {
     pub uses_ecto_migration: bool,
     pub functions: Vec<MigrationFunction>,
     pub ops: Vec<MigrationOp>,
+    /// Every `execute`/`query` call's SQL text, in the order walked.
+    pub raw_sql: Vec<RawSqlText>,
     pub unresolved: Vec<Unresolved>,
 }
 

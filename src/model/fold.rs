@@ -748,6 +748,13 @@ impl Folder {
                 for f in &mut t.foreign_keys {
                     rename_in(&mut f.columns, from, to);
                 }
+                // Postgres keeps check expressions as parsed trees: they
+                // name the column by its new name after the rename.
+                for c in &mut t.checks {
+                    if let Some(e) = &mut c.expression {
+                        *e = rename_identifier(e, from, to);
+                    }
+                }
                 for t in self.model.tables.values_mut() {
                     for f in t.foreign_keys.iter_mut().filter(|f| f.references == q) {
                         rename_in(&mut f.referenced_columns, from, to);
@@ -1084,6 +1091,48 @@ impl Folder {
 }
 
 /// Rename `from` to `to` in a column list.
+/// `expr` with the column `from` named `to`: whole identifiers outside
+/// string literals, not function names (`lower(`).
+fn rename_identifier(expr: &str, from: &str, to: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(expr.len());
+    let mut chars = expr.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            out.push(c);
+            for (_, q) in chars.by_ref() {
+                out.push(q);
+                if q == '\'' {
+                    break;
+                }
+            }
+            continue;
+        }
+        if !is_word(c) {
+            out.push(c);
+            continue;
+        }
+        let mut end = i + c.len_utf8();
+        while let Some((j, w)) = chars.peek().copied() {
+            if !is_word(w) {
+                break;
+            }
+            end = j + w.len_utf8();
+            chars.next();
+        }
+        let word = expr.get(i..end).unwrap_or("");
+        let called = expr
+            .get(end..)
+            .is_some_and(|r| r.trim_start().starts_with('('));
+        if word == from && !called {
+            out.push_str(to);
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
 fn rename_in(columns: &mut [String], from: &str, to: &str) {
     for c in columns.iter_mut().filter(|c| *c == from) {
         *c = to.to_string();
@@ -1116,6 +1165,27 @@ pub fn underscore(module_part: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_column_rename_follows_into_check_expressions() {
+        assert_eq!(
+            rename_identifier(
+                "total >= 0 AND total_max > total AND label <> 'total'",
+                "total",
+                "amount"
+            ),
+            "amount >= 0 AND total_max > amount AND label <> 'total'"
+        );
+        assert_eq!(
+            rename_identifier("lower(name) <> ''", "lower", "x"),
+            "lower(name) <> ''"
+        );
+        assert_eq!(
+            rename_identifier("'unclosed total", "total", "x"),
+            "'unclosed total"
+        );
+        assert_eq!(rename_identifier("é total", "total", "x"), "é x");
+    }
+
     use super::*;
 
     #[test]

@@ -250,6 +250,7 @@ impl IgnoreMatch {
 }
 
 /// One ignore file compiled, with its lines for pointing at the one that matched.
+#[derive(Clone)]
 struct Source {
     /// Folder the patterns are relative to, from the repository top.
     dir: String,
@@ -260,8 +261,33 @@ struct Source {
     label: String,
 }
 
+/// Ignore files compiled so far, by folder and text: every analysis asks
+/// for the same few again (an editor re-analyses on each keystroke).
+static COMPILED: std::sync::Mutex<std::collections::BTreeMap<(String, String), Source>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+/// Entries kept before starting over (projects have a handful of ignore files).
+const COMPILED_KEPT: usize = 256;
+
 impl Source {
     fn compile(dir: String, text: &str, file: Option<String>, label: String) -> Source {
+        let key = (dir, text.to_string());
+        let mut compiled = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = compiled.get(&key) {
+            return Source {
+                file,
+                label,
+                ..known.clone()
+            };
+        }
+        let source = Source::build(key.0.clone(), text, file, label);
+        if compiled.len() >= COMPILED_KEPT {
+            compiled.clear();
+        }
+        compiled.insert(key, source.clone());
+        source
+    }
+
+    fn build(dir: String, text: &str, file: Option<String>, label: String) -> Source {
         let mut builder = GitignoreBuilder::new(".");
         let mut lines = Vec::new();
         let mut start = 0;

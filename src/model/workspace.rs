@@ -13,7 +13,9 @@ use crate::text::LineIndex;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Files larger than this are reported, not parsed.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -116,10 +118,14 @@ impl SourceFile {
             FileRole::GitIgnore { .. } => return (file, None),
             _ => {}
         }
-        let Some(tree) = syntax::elixir::parse_incremental(&file.text, old) else {
+        let parsing = Instant::now();
+        let parsed = syntax::elixir::parse_incremental(&file.text, old);
+        add_nanos(&PARSE_NANOS, parsing);
+        let Some(tree) = parsed else {
             file.problem = Some("the Elixir parser gave up on this file".into());
             return (file, None);
         };
+        let extracting = Instant::now();
         if syntax::elixir::nests_deeper_than(&tree, syntax::elixir::MAX_TREE_DEPTH) {
             file.problem = Some(format!(
                 "expressions nest more than {} levels deep; not indexed",
@@ -134,6 +140,7 @@ impl SourceFile {
             }
             _ => FileFacts::Elixir(syntax::resource::extract(&file.text, &tree)),
         };
+        add_nanos(&FACTS_NANOS, extracting);
         (file, Some(tree))
     }
 
@@ -204,6 +211,33 @@ impl SourceFile {
     }
 }
 
+/// Where the time of [`Workspace::load_with`] went. `walk` and `indexing`
+/// are wall time; `read`, `prefilter`, `parse` and `facts` are summed over
+/// the threads that did them (so together they can exceed `indexing`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadTimings {
+    pub walk: Duration,
+    pub read: Duration,
+    pub prefilter: Duration,
+    pub parse: Duration,
+    pub facts: Duration,
+    /// Wall time of reading, prefiltering, parsing and extracting, in parallel.
+    pub indexing: Duration,
+    /// Wall time of the fold and of the checks, set by whoever runs them.
+    pub fold: Duration,
+    pub checks: Duration,
+}
+
+/// Nanoseconds spent parsing and extracting facts, summed over threads;
+/// process-wide, read before and after a load to attribute its share.
+static PARSE_NANOS: AtomicU64 = AtomicU64::new(0);
+static FACTS_NANOS: AtomicU64 = AtomicU64::new(0);
+
+fn add_nanos(counter: &AtomicU64, since: Instant) {
+    let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    counter.fetch_add(nanos, Ordering::Relaxed);
+}
+
 /// Everything indexed under one PATH.
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
@@ -217,6 +251,8 @@ pub struct Workspace {
     pub skipped_files: usize,
     /// The git repositories the project roots sit in (none outside git).
     pub git: Vec<GitRepo>,
+    /// Where loading spent its time (zero for workspaces built in memory).
+    pub timings: LoadTimings,
 }
 
 #[derive(Debug)]
@@ -260,15 +296,30 @@ impl Workspace {
             config,
             ..Workspace::default()
         };
-        let all = walk(path, &ws.config.exclude);
+        let walking = Instant::now();
+        // Compiling the two tree-sitter queries costs as much as the walk:
+        // do both at once rather than make the first extraction wait.
+        let (all, ()) = rayon::join(
+            || walk(path, &ws.config.exclude),
+            || {
+                rayon::join(syntax::migration::warm_up, syntax::resource::warm_up);
+            },
+        );
         ws.roots = find_roots(&all);
         ws.git = gitignore::discover(&ws.root, &ws.roots);
         let candidates: Vec<(String, FileRole)> = all
             .iter()
             .filter_map(|rel| ws.classify(rel).map(|role| (rel.clone(), role)))
             .collect();
+        ws.timings.walk = walking.elapsed();
         let root_dir = ws.root.clone();
         let total = candidates.len();
+        let (read_nanos, prefilter_nanos) = (AtomicU64::new(0), AtomicU64::new(0));
+        let (parse_before, facts_before) = (
+            PARSE_NANOS.load(Ordering::Relaxed),
+            FACTS_NANOS.load(Ordering::Relaxed),
+        );
+        let indexing = Instant::now();
         let done = std::sync::atomic::AtomicUsize::new(0);
         progress(0, total);
         let results: Vec<Option<SourceFile>> = candidates
@@ -278,7 +329,10 @@ impl Workspace {
                     done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
                     total,
                 );
-                let bytes = match std::fs::read(root_dir.join(&rel)) {
+                let reading = Instant::now();
+                let read = std::fs::read(root_dir.join(&rel));
+                add_nanos(&read_nanos, reading);
+                let bytes = match read {
                     Ok(b) => b,
                     // Deleted between listing and reading, or unreadable.
                     Err(e) => {
@@ -289,12 +343,24 @@ impl Workspace {
                         ))
                     }
                 };
-                if matches!(role, FileRole::Elixir { .. }) && !elixir_file_matters(&rel, &bytes) {
+                let prefiltering = Instant::now();
+                let skip =
+                    matches!(role, FileRole::Elixir { .. }) && !elixir_file_matters(&rel, &bytes);
+                add_nanos(&prefilter_nanos, prefiltering);
+                if skip {
                     return None;
                 }
                 Some(SourceFile::from_bytes(rel, role, bytes))
             })
             .collect();
+        let since = |counter: &AtomicU64, before: u64| {
+            Duration::from_nanos(counter.load(Ordering::Relaxed).saturating_sub(before))
+        };
+        ws.timings.indexing = indexing.elapsed();
+        ws.timings.read = since(&read_nanos, 0);
+        ws.timings.prefilter = since(&prefilter_nanos, 0);
+        ws.timings.parse = since(&PARSE_NANOS, parse_before);
+        ws.timings.facts = since(&FACTS_NANOS, facts_before);
         for result in results {
             match result {
                 Some(file) => {
@@ -516,27 +582,33 @@ fn elixir_file_matters(rel: &str, bytes: &[u8]) -> bool {
     if in_config {
         return contains(bytes, b"Repo") || contains(bytes, b"repo");
     }
-    const NEEDLES: &[&[u8]] = &[
-        b"Ash.Resource",
+    const NEEDLES: &[&str] = &[
+        "Ash.Resource",
         // Enum, NewType and custom type modules tell attribute storage.
-        b"use Ash.Type",
-        b"Ash.TypedStruct",
-        b"Ecto.Schema",
-        b"Ecto.Repo",
-        b"AshPostgres.Repo",
-        b"__using__",
-        b"postgres do",
-        b"attributes do",
-        b"table:",
+        "use Ash.Type",
+        "Ash.TypedStruct",
+        "Ecto.Schema",
+        "Ecto.Repo",
+        "AshPostgres.Repo",
+        "__using__",
+        "postgres do",
+        "attributes do",
+        "table:",
         // An Ecto schema declared through a base (`use MyApp.Schema`).
-        b"schema \"",
-        b"schema @",
+        "schema \"",
+        "schema @",
     ];
-    NEEDLES.iter().any(|n| contains(bytes, n))
+    // One pass over the bytes for all needles: most files match none.
+    static MATTERS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    match MATTERS.get_or_init(|| aho_corasick::AhoCorasick::new(NEEDLES).ok()) {
+        Some(searcher) => searcher.is_match(bytes),
+        None => NEEDLES.iter().any(|n| contains(bytes, n.as_bytes())),
+    }
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 #[cfg(test)]

@@ -46,6 +46,12 @@ fn migration_query() -> Option<&'static Query> {
         .as_ref()
 }
 
+/// Compile the query now (it takes tens of milliseconds), so a caller can
+/// overlap that with other work instead of the first extraction waiting.
+pub fn warm_up() {
+    let _ = migration_query();
+}
+
 /// Reads the SQL of an `execute` into statements.
 type SqlReader = fn(&str) -> Vec<SqlStatement>;
 

@@ -799,6 +799,12 @@ struct ResourceQuery {
     config_module: u32,
 }
 
+/// Compile the query now (it takes tens of milliseconds), so a caller can
+/// overlap that with other work instead of the first extraction waiting.
+pub fn warm_up() {
+    let _ = resource_query();
+}
+
 fn resource_query() -> Option<&'static ResourceQuery> {
     static QUERY: OnceLock<Option<ResourceQuery>> = OnceLock::new();
     QUERY

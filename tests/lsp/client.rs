@@ -86,6 +86,8 @@ impl TestClient {
                                 .unwrap_or_default();
                             json!([s])
                         }
+                        // The test reads the edit from `seen` and applies it.
+                        "workspace/applyEdit" => json!({"applied": true}),
                         _ => Value::Null,
                     };
                     write_message(

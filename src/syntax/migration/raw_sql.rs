@@ -5,7 +5,9 @@
 use super::{
     attribute_read, interpolated_text, sigil_name, single_named_child, Ctx, Extractor, Scope,
 };
-use crate::model::facts::{ConstraintKind, OpKind, OpSource, Span, TableName, Unresolved};
+use crate::model::facts::{
+    ConstraintKind, OpKind, OpSource, RawSqlText, Span, TableName, Unresolved,
+};
 use crate::syntax::elixir::{self, call_name, positional_args, text};
 use tree_sitter::Node;
 
@@ -234,15 +236,16 @@ impl<'s, 't> Extractor<'s, 't> {
         let with_down = args.len() > 1;
         let is_capture = up.kind() == "unary_operator" && text(up, self.src).starts_with('&');
         if up.kind() == "anonymous_function" || is_capture {
-            self.unresolved(
-                node,
-                "`execute` with a function runs code, which is not read",
-            );
+            let why = "`execute` with a function runs code, which is not read";
+            self.record_raw_sql(node, "execute", ctx, Err(why.to_string()), None);
+            self.unresolved(node, why);
             return;
         }
+        let down = args.get(1).map(|d| self.sql_text(*d, &ctx.scope, 0));
         let sql = match self.sql_text(up, &ctx.scope, 0) {
             Ok(sql) => sql,
             Err(reason) => {
+                self.record_raw_sql(node, "execute", ctx, Err(reason.clone()), down);
                 self.unresolved(
                     node,
                     format!("the SQL given to `execute` is not read: {reason}"),
@@ -250,6 +253,7 @@ impl<'s, 't> Extractor<'s, 't> {
                 return;
             }
         };
+        self.record_raw_sql(node, "execute", ctx, Ok(sql.clone()), down);
         self.raw_statements(
             &sql,
             node,
@@ -272,14 +276,48 @@ impl<'s, 't> Extractor<'s, 't> {
         };
         match self.sql_text(arg, &ctx.scope, 0) {
             Ok(sql) => {
+                self.record_raw_sql(node, name, ctx, Ok(sql.clone()), None);
                 let what = format!("SQL run through `{name}`");
                 self.raw_statements(&sql, node, verb, ctx, false, &what)
             }
-            Err(reason) => self.unresolved(
-                node,
-                format!("SQL run through `{name}` is not read: {reason}"),
-            ),
+            Err(reason) => {
+                self.record_raw_sql(node, name, ctx, Err(reason.clone()), None);
+                self.unresolved(
+                    node,
+                    format!("SQL run through `{name}` is not read: {reason}"),
+                )
+            }
         }
+    }
+
+    /// Keep the text of a raw SQL call for rendering; a text holding a
+    /// run-time value is kept as the reason it cannot be known.
+    fn record_raw_sql(
+        &mut self,
+        node: Node<'t>,
+        call: &str,
+        ctx: &Ctx,
+        up: Result<SqlText, String>,
+        down: Option<Result<SqlText, String>>,
+    ) {
+        let known = |sql: Result<SqlText, String>| {
+            sql.and_then(|s| match s.opaque.first() {
+                Some((_, reason)) => Err(reason.clone()),
+                None => Ok(s.text),
+            })
+        };
+        if self.facts.raw_sql.len() >= super::MAX_OPS {
+            return;
+        }
+        self.facts.raw_sql.push(RawSqlText {
+            span: node.byte_range(),
+            call: call.to_string(),
+            direction: ctx.direction,
+            conditional: ctx.conditional,
+            first_op: self.facts.ops.len(),
+            up: known(up),
+            down: down.map(known),
+        });
     }
 
     /// The statements of one SQL text, as operations of a raw source. A
