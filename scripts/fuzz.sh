@@ -25,6 +25,9 @@ if [[ $total == quick ]]; then
   # CI: a lighter optimisation to build faster from cold, then 12 s per target.
   per_target=12
   export CARGO_PROFILE_FUZZ_OPT_LEVEL=1
+  # From the seeds alone, so a corpus grown by long runs cannot slow it.
+  corpus_base=$(mktemp -d)
+  trap 'rm -rf "$corpus_base"' EXIT
 else
   per_target=$((total / ${#targets[@]}))
   # libFuzzer reads 0 as "no limit".
@@ -43,7 +46,7 @@ bin="$CARGO_TARGET_DIR/$host/fuzz"
 
 # Seed a target's corpus folder from files in the repo.
 seed() {
-  local target=$1 dir=$repo/fuzz/corpus/$1
+  local target=$1 dir=$corpus_base/$1
   mkdir -p "$dir" "$repo/fuzz/artifacts/$target"
   if [[ -d fuzz/seeds/$target ]]; then
     cp -n fuzz/seeds/"$target"/* "$dir"/ 2>/dev/null || true
@@ -60,13 +63,14 @@ seed() {
   done
 }
 
+corpus_base=${corpus_base:-$repo/fuzz/corpus}
 status=0
 for target in "${targets[@]}"; do
   seed "$target"
   echo "== $target: ${per_target}s"
   log=$repo/fuzz/artifacts/$target/last-run.log
   # -timeout: one input running longer than this is a hang, reported as a crash.
-  if ! "$bin/$target" "fuzz/corpus/$target" \
+  if ! "$bin/$target" "$corpus_base/$target" \
       -max_total_time="$per_target" -timeout=30 -rss_limit_mb=4096 -max_len=65536 \
       -artifact_prefix="fuzz/artifacts/$target/" -print_final_stats=1 >"$log" 2>&1; then
     status=1
