@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod convert;
 pub mod documents;
+pub mod framing;
 mod server;
 pub mod settings;
 pub mod world;
@@ -29,8 +30,22 @@ where
     let (service, socket) = server::with_test_methods(LspService::build(move |client| {
         server::Backend::new(client, for_service.clone())
     }))
+    .custom_method(
+        framing::INVALID_MESSAGE,
+        framing::answer_invalid::<server::Backend>,
+    )
     .finish();
-    Server::new(input, output, socket).serve(service).await;
+    // The protocol library sees only well-formed frames (see `framing`).
+    let (to_server, checked) = tokio::io::duplex(1 << 16);
+    let relay = async {
+        framing::relay(input, to_server).await;
+        // The relay's end is the server's end of input; the server decides.
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = Server::new(checked, output, socket).serve(service) => {}
+        _ = relay => {}
+    }
     state.stop();
     if state.shutdown_requested.load(Ordering::SeqCst) {
         0

@@ -552,7 +552,7 @@ async fn protocol_errors_are_answered_not_fatal() {
     let documents = [
         ("lib/shop/binary.ex", "\u{0}\u{1}\u{2}defmodule \u{0}".to_string()),
         ("lib/shop/broken.ex", "defmodule Broken do\n  use Ash.Resource, data_layer: AshPostgres.DataLayer\n  postgres do\n    table \"x\n  end\n".to_string()),
-        ("lib/shop/huge.ex", format!("defmodule Huge do\n  @moduledoc \"\"\"\n{}\"\"\"\nend\n", "x".repeat(10 * 1024 * 1024))),
+        ("lib/shop/huge.ex", format!("defmodule Huge do\n  use Ecto.Schema\n  @moduledoc \"\"\"\n{}\"\"\"\nend\n", "x".repeat(10 * 1024 * 1024))),
         ("../outside.ex", "defmodule Outside do\nend\n".to_string()),
     ];
     for (i, (rel, text)) in documents.iter().enumerate() {

@@ -15,7 +15,7 @@ use crate::checks::{self, Finding};
 use crate::ide::Snapshot;
 use crate::model::analysis::analyze_after_change;
 use crate::model::config::{Config, CONFIG_FILE};
-use crate::model::workspace::{FileRole, SourceFile, Workspace, MAX_FILE_BYTES};
+use crate::model::workspace::{self, FileRole, SourceFile, Workspace, MAX_FILE_BYTES};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -259,10 +259,15 @@ impl World {
                                 None => folder.versions.remove(&rel),
                             };
                         }
-                        FileUpdate::Remove => {
+                        FileUpdate::Remove(version) => {
                             let prefix = format!("{rel}/");
                             ws.files.retain(|f, _| f != &rel && !f.starts_with(&prefix));
-                            folder.versions.remove(&rel);
+                            // An open buffer that left the model is still
+                            // current: requests on it must not wait.
+                            match version {
+                                Some(v) => folder.versions.insert(rel, v),
+                                None => folder.versions.remove(&rel),
+                            };
                         }
                         FileUpdate::Ignore(version) => {
                             // Not part of the model, but requests on it need
@@ -320,9 +325,20 @@ impl World {
                 continue;
             }
             let Some(role) = ws.classify(&rel).filter(|_| !excluded(&ws, &rel)) else {
+                // Not in the model (`mix.exs`, an excluded file), but its
+                // buffer is current: requests on it must not wait.
+                versions.insert(rel, doc.version);
                 continue;
             };
-            let (file, tree) = buffer_file(rel.clone(), role, doc.text(), doc.tree.as_ref());
+            let text = doc.text();
+            if !workspace::indexed(&role, &rel, text.as_bytes()) {
+                // As on disk: a file nothing in the model can come from; its
+                // buffer is current all the same.
+                ws.files.remove(&rel);
+                versions.insert(rel, doc.version);
+                continue;
+            }
+            let (file, tree) = buffer_file(rel.clone(), role, text, doc.tree.as_ref());
             self.keep_tree(&uri, doc.version, tree);
             ws.files.insert(rel.clone(), file);
             versions.insert(rel, doc.version);
@@ -341,7 +357,7 @@ impl World {
         let buffer_version = lock(&self.docs).open.get(uri).map(|d| d.version);
         let Some(role) = ws.classify(rel).filter(|_| !excluded(ws, rel)) else {
             return if ws.files.contains_key(rel) {
-                FileUpdate::Remove
+                FileUpdate::Remove(buffer_version)
             } else {
                 FileUpdate::Ignore(buffer_version)
             };
@@ -350,7 +366,17 @@ impl World {
             .open
             .get(uri)
             .map(|d| (d.text(), d.tree.clone(), d.version));
+        let unindexed = || {
+            if ws.files.contains_key(rel) {
+                FileUpdate::Remove(buffer_version)
+            } else {
+                FileUpdate::Ignore(buffer_version)
+            }
+        };
         if let Some((text, tree, version)) = buffer {
+            if !workspace::indexed(&role, rel, text.as_bytes()) {
+                return unindexed();
+            }
             let (file, tree) = buffer_file(rel.to_string(), role, text, tree.as_ref());
             self.keep_tree(uri, version, tree);
             return FileUpdate::Set(Box::new(file), Some(version));
@@ -358,11 +384,12 @@ impl World {
         let mut path = root.to_path_buf();
         path.extend(rel.split('/'));
         match std::fs::read(&path) {
+            Ok(bytes) if !workspace::indexed(&role, rel, &bytes) => unindexed(),
             Ok(bytes) => FileUpdate::Set(
                 Box::new(SourceFile::from_bytes(rel.to_string(), role, bytes)),
                 None,
             ),
-            Err(_) => FileUpdate::Remove,
+            Err(_) => FileUpdate::Remove(None),
         }
     }
 
@@ -591,7 +618,8 @@ fn buffer_file(
 
 enum FileUpdate {
     Set(Box<SourceFile>, Option<i32>),
-    Remove,
+    /// Out of the model; the version of its open buffer, if any.
+    Remove(Option<i32>),
     /// Not part of the model; the version of its open buffer, if any.
     Ignore(Option<i32>),
 }

@@ -1017,11 +1017,22 @@ impl Folder {
         t.created = Some(origin.clone());
         t.created_guarded = guarded;
         t.partial = false;
+        // A name written twice keeps its last definition, placed last; by
+        // index, not by search, so a table of 60,000 columns stays linear.
+        let mut defined: Vec<Option<FoldedColumn>> = Vec::with_capacity(columns.len());
+        let mut slot: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::with_capacity(columns.len());
         for c in &columns {
             let col = self.column(c, &origin);
-            t.columns.retain(|f| f.name != col.name);
-            t.columns.push(col);
+            if let Some(earlier) = slot.insert(col.name.clone(), defined.len()) {
+                if let Some(d) = defined.get_mut(earlier) {
+                    *d = None;
+                }
+            }
+            defined.push(Some(col));
         }
+        t.columns.retain(|f| !slot.contains_key(&f.name));
+        t.columns.extend(defined.into_iter().flatten());
         // The key first: a `REFERENCES` to this table without a column list
         // means its primary key.
         for (_, kind) in constraints {

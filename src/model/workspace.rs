@@ -569,6 +569,14 @@ pub fn classify(roots: &[String], rel: &str) -> Option<FileRole> {
 
 /// Cheap text test before parsing: only files that can declare a resource,
 /// schema, base module, repo or repo config are parsed.
+/// Whether a file of `role` with these bytes is indexed at all: every
+/// migration, snapshot and `.gitignore`, and the Elixir files that can hold
+/// something the model reads. The editor's buffers go through the same
+/// test, so an open file is in the model exactly when it would be on disk.
+pub fn indexed(role: &FileRole, rel: &str, bytes: &[u8]) -> bool {
+    !matches!(role, FileRole::Elixir { .. }) || elixir_file_matters(rel, bytes)
+}
+
 fn elixir_file_matters(rel: &str, bytes: &[u8]) -> bool {
     let in_config = rel.starts_with("config/") || rel.contains("/config/");
     if in_config {
