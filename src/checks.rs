@@ -12,8 +12,9 @@ pub mod rules;
 use crate::model::analysis::Analysis;
 use crate::model::config::RuleLevel;
 use crate::model::facts::Span;
-use crate::model::workspace::Workspace;
+use crate::model::workspace::{FileRole, SourceFile, Workspace};
 pub use rules::{Rule, Severity};
+use std::sync::Arc;
 
 /// Another place that explains a finding (where the table was made, the
 /// earlier migration).
@@ -103,14 +104,63 @@ impl Finding {
     }
 }
 
+/// A file as its facts are made from it: path, role and text, the text
+/// compared by identity (the same `Arc` is the same text, and holding it
+/// keeps its address from going to another text).
+#[derive(Debug, Clone)]
+pub(crate) struct FileKey {
+    rel: String,
+    role: FileRole,
+    text: Arc<str>,
+}
+
+impl PartialEq for FileKey {
+    fn eq(&self, other: &FileKey) -> bool {
+        Arc::ptr_eq(&self.text, &other.text) && self.rel == other.rel && self.role == other.role
+    }
+}
+
+impl FileKey {
+    pub(crate) fn of(file: &SourceFile) -> FileKey {
+        FileKey {
+            rel: file.rel.clone(),
+            role: file.role.clone(),
+            text: file.text.clone(),
+        }
+    }
+
+    /// Whether `file` is this file with this text, without copying it.
+    pub(crate) fn is(&self, file: &SourceFile) -> bool {
+        Arc::ptr_eq(&self.text, &file.text) && self.rel == file.rel && self.role == file.role
+    }
+
+    pub(crate) fn at(ws: &Workspace, rel: &str) -> Option<FileKey> {
+        ws.files.get(rel).map(FileKey::of)
+    }
+}
+
 /// Run every check, apply configured levels and suppression comments, and
 /// sort as CONTRACT.md says (file, line, column, code).
 pub fn run(ws: &Workspace, analysis: &Analysis) -> Vec<Finding> {
+    run_with(ws, analysis, &mut Memo::default())
+}
+
+/// Work of earlier runs on one workspace that a later run may reuse where
+/// its inputs are unchanged (the server keeps one per folder).
+#[derive(Debug, Default)]
+pub struct Memo {
+    drift: drift::Memo,
+    idempotency: idempotency::Memo,
+    codegen: codegen::Memo,
+}
+
+/// [`run`], reusing `memo`: the findings are the same as [`run`]'s.
+pub fn run_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo) -> Vec<Finding> {
     let mut findings = Vec::new();
-    drift::check(analysis, &mut findings);
-    idempotency::check(ws, analysis, &mut findings);
+    drift::check_with(analysis, &mut memo.drift, &mut findings);
+    idempotency::check_with(ws, analysis, &mut memo.idempotency, &mut findings);
     collisions::check(ws, analysis, &mut findings);
-    codegen::check(ws, analysis, &mut findings);
+    codegen::check_with(ws, analysis, &mut memo.codegen, &mut findings);
     reading::check(ws, analysis, &mut findings);
     finish(ws, findings)
 }
@@ -153,5 +203,166 @@ fn severity_of(level: RuleLevel) -> Option<Severity> {
         RuleLevel::Information => Some(Severity::Information),
         RuleLevel::Hint => Some(Severity::Hint),
         RuleLevel::Off => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::analysis::{analyze, analyze_after_change};
+    use std::path::Path;
+
+    /// The codegen fixture (resources, migrations, snapshots), with a git
+    /// repository and an ignore file added so their edits can be tested.
+    fn workspace() -> Workspace {
+        fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, String)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, base, out);
+                } else if let (Ok(rel), Ok(text)) =
+                    (path.strip_prefix(base), std::fs::read_to_string(&path))
+                {
+                    out.push((rel.to_string_lossy().replace('\\', "/"), text));
+                }
+            }
+        }
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/codegen");
+        let mut files = Vec::new();
+        walk(&base, &base, &mut files);
+        assert!(files.len() > 15, "fixture files: {}", files.len());
+        files.push((".git/HEAD".into(), "ref: refs/heads/main\n".into()));
+        files.push((".gitignore".into(), "/_build\n/deps\n".into()));
+        Workspace::from_memory(Path::new("/w"), files).unwrap_or_default()
+    }
+
+    type Edit = (&'static str, fn(&str) -> String);
+
+    /// Apply edits one by one as the server does (reusing analysis and
+    /// memo), and compare each result with fresh checks.
+    fn reuse_equals_fresh(edits: &[Edit]) {
+        reuse_equals_fresh_in(workspace(), "stale-snapshot", edits);
+    }
+
+    fn reuse_equals_fresh_in(mut ws: Workspace, expected: &str, edits: &[Edit]) {
+        let mut analysis = analyze(&ws);
+        let mut memo = Memo::default();
+        let first = run_with(&ws, &analysis, &mut memo);
+        assert_eq!(first, run(&ws, &analysis));
+        assert!(first.iter().any(|f| f.code() == expected), "{first:#?}");
+        // A second run with nothing changed reuses everything.
+        assert_eq!(run_with(&ws, &analysis, &mut memo), first);
+        let mut seen = vec![first];
+        for (rel, edit) in edits {
+            let text = ws
+                .files
+                .get(*rel)
+                .map(|f| f.text.to_string())
+                .unwrap_or_default();
+            let edited = edit(&text);
+            assert_ne!(edited, text, "the edit of {rel} changes nothing");
+            assert!(ws.set_text(rel, Arc::from(edited)), "{rel} is not indexed");
+            analysis = analyze_after_change(&ws, &analysis, &[rel.to_string()]);
+            let reused = run_with(&ws, &analysis, &mut memo);
+            assert_eq!(reused, run(&ws, &analysis), "after editing {rel}");
+            seen.push(reused);
+        }
+        // The edits changed findings, so the reuse was put to the test.
+        seen.dedup();
+        assert!(seen.len() > edits.len() / 2, "findings barely moved");
+    }
+
+    const PAYMENT: &str = "lib/ledger/billing/payment.ex";
+    const ACCOUNT: &str = "lib/ledger/accounts/account.ex";
+    const MIGRATION: &str = "priv/repo/migrations/20240212101502_migrate_resources1.exs";
+    const PAYMENT_SNAPSHOT: &str = "priv/resource_snapshots/repo/payments/20240212101502.json";
+
+    #[test]
+    fn resource_edits_reuse_equals_fresh() {
+        reuse_equals_fresh(&[
+            (PAYMENT, |t| t.replace(":reference", ":ref")),
+            (PAYMENT, |t| t.replace(":amount_cents", ":amount")),
+            (PAYMENT, |t| t.replace(":ref,", ":reference,")),
+            (ACCOUNT, |t| format!("{t}\n# touched\n")),
+            (PAYMENT, |t| {
+                t.replace("belongs_to :invoice", "belongs_to :bill")
+            }),
+            (PAYMENT, |t| {
+                t.replace("table \"payments\"", "table \"payment\"")
+            }),
+            (PAYMENT, |t| t.replace("defmodule", "defmodule (")),
+            (PAYMENT, |t| t.replace("defmodule (", "defmodule")),
+        ]);
+    }
+
+    #[test]
+    fn migration_edits_reuse_equals_fresh() {
+        reuse_equals_fresh(&[
+            (MIGRATION, |t| {
+                t.replace("  use Ecto.Migration", "  # a\n  use Ecto.Migration")
+            }),
+            (MIGRATION, |t| t.replace("add :display_name, :text\n", "")),
+            (MIGRATION, |t| t.replace(":total_cents", ":total")),
+            (MIGRATION, |t| {
+                t.replace(
+                    "create unique_index(:accounts",
+                    "execute(@sql)\n    create unique_index(:accounts",
+                )
+            }),
+            (MIGRATION, |t| t.replace("execute(@sql)\n", "")),
+        ]);
+    }
+
+    #[test]
+    fn hand_written_migration_edits_reuse_equals_fresh() {
+        // Without snapshots the project writes migrations by hand, so re-runs
+        // are judged.
+        let mut ws = workspace();
+        ws.files
+            .retain(|_, f| !matches!(f.role, FileRole::Snapshot { .. }));
+        reuse_equals_fresh_in(
+            ws,
+            "non-idempotent-statement",
+            &[
+                (MIGRATION, |t| {
+                    t.replacen("create table(", "create_if_not_exists table(", 1)
+                }),
+                (MIGRATION, |t| {
+                    t.replace("create unique_index(", "create_if_not_exists unique_index(")
+                }),
+                (MIGRATION, |t| {
+                    t.replace("  use Ecto.Migration", "  # b\n  use Ecto.Migration")
+                }),
+                (MIGRATION, |t| t.replace("create_if_not_exists", "create")),
+            ],
+        );
+    }
+
+    #[test]
+    fn snapshot_and_ignore_edits_reuse_equals_fresh() {
+        reuse_equals_fresh(&[
+            (PAYMENT_SNAPSHOT, |t| t.replacen("\"uuid\"", "\"text\"", 1)),
+            (PAYMENT_SNAPSHOT, |t| t.replacen("\"text\"", "\"uuid\"", 1)),
+            (".gitignore", |t| format!("{t}/priv/resource_snapshots\n")),
+            (".gitignore", |t| {
+                t.replace("/priv/resource_snapshots\n", "")
+            }),
+            (PAYMENT_SNAPSHOT, |t| t.replacen('{', "[", 1)),
+        ]);
+    }
+
+    #[test]
+    fn reuse_survives_broken_and_empty_files() {
+        reuse_equals_fresh(&[
+            (PAYMENT, |_| String::new()),
+            (MIGRATION, |_| "\u{0}\u{1}binary-ish \u{fffd}".into()),
+            (PAYMENT_SNAPSHOT, |_| "{".into()),
+            (PAYMENT, |_| {
+                "defmodule Ledger.Billing.Payment do\n  use Ash.Resource".into()
+            }),
+        ]);
     }
 }

@@ -9,23 +9,32 @@
 use crate::checks::rules::{
     CODEGEN_WOULD_RECREATE, SNAPSHOTS_UNTRACKED, STALE_SNAPSHOT, UNRESOLVED,
 };
-use crate::checks::Finding;
+use crate::checks::{FileKey, Finding};
 use crate::model::analysis::{unseen_columns, Analysis, LinkedResource, UnseenColumns};
 use crate::model::convention;
 use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind, Span, TypeStorage};
 use crate::model::fold::underscore;
+use crate::model::gitignore::GitRepo;
 use crate::model::snapshots::{
     folder_name, RootSnapshots, SnapshotFacts, SnapshotType, TableSnapshot,
 };
 use crate::model::types::{array_inner, ash_family, pg_family, TypeFamily};
 use crate::model::workspace::{FileRole, Workspace};
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 const GEN_RANDOM_UUID: &str = "fragment(\"gen_random_uuid()\")";
 const UUID_V7: &str = "fragment(\"uuid_generate_v7()\")";
 const UTC_NOW: &str = "fragment(\"(now() AT TIME ZONE 'utc')\")";
 
 pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
+    check_with(ws, analysis, &mut Memo::default(), out);
+}
+
+/// [`check`] reusing what `memo` kept from an earlier run where its inputs
+/// are unchanged (a keystroke changes one file): the result is the same.
+pub fn check_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) {
     if let Some((file, span)) = moved_snapshots(ws) {
         out.push(Finding::new(
             &UNRESOLVED,
@@ -40,7 +49,7 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
         if !stance.codegen_collisions() && !stance.stale_snapshots() {
             continue;
         }
-        let plan = RootPlan::new(ws, analysis, root);
+        let plan = RootPlan::new(ws, analysis, root, memo);
         if stance.codegen_collisions() {
             snapshots_untracked(ws, analysis, &plan, out);
             would_recreate(analysis, &plan, out);
@@ -76,6 +85,7 @@ struct Target<'a> {
 }
 
 /// What codegen does with one target.
+#[derive(Debug, Clone)]
 enum Plan {
     /// No tracked snapshot: `create table`.
     Create,
@@ -89,6 +99,7 @@ enum Plan {
     Quiet,
 }
 
+#[derive(Debug, Clone)]
 struct Difference {
     text: String,
     /// Where the snapshot says the other thing.
@@ -97,22 +108,23 @@ struct Difference {
 
 struct RootPlan<'a> {
     root: &'a str,
-    snapshots: RootSnapshots,
+    snapshots: Arc<RootSnapshots>,
     targets: Vec<(Target<'a>, Plan)>,
 }
 
 impl<'a> RootPlan<'a> {
-    fn new(ws: &Workspace, analysis: &'a Analysis, root: &'a str) -> RootPlan<'a> {
+    fn new(ws: &Workspace, analysis: &'a Analysis, root: &'a str, memo: &mut Memo) -> RootPlan<'a> {
         let targets = targets(analysis, root);
         let repo_hint = targets
             .first()
             .map(|t| t.repo_folder.clone())
             .unwrap_or_else(|| "repo".into());
-        let snapshots = RootSnapshots::read(ws, root, &repo_hint);
+        let snapshots = memo.snapshots(ws, root, &repo_hint);
+        memo.forget_plans_unless(ws, analysis);
         let planned = targets
             .into_iter()
             .map(|t| {
-                let plan = plan_for(ws, analysis, &snapshots, &t);
+                let plan = memo.plan(ws, analysis, &snapshots, &t);
                 (t, plan)
             })
             .collect();
@@ -121,6 +133,184 @@ impl<'a> RootPlan<'a> {
             snapshots,
             targets: planned,
         }
+    }
+}
+
+/// What [`RootSnapshots::read`] reads: the git repositories, every snapshot
+/// and ignore file, and the repo folder it asks about.
+#[derive(Debug, PartialEq)]
+struct SnapshotsKey {
+    repo_hint: String,
+    git: Vec<GitRepo>,
+    files: Vec<FileKey>,
+}
+
+impl SnapshotsKey {
+    fn new(ws: &Workspace, repo_hint: &str) -> SnapshotsKey {
+        let files = ws
+            .files
+            .values()
+            .filter(|f| {
+                matches!(
+                    f.role,
+                    FileRole::Snapshot { .. } | FileRole::GitIgnore { .. }
+                )
+            })
+            .map(FileKey::of)
+            .collect();
+        SnapshotsKey {
+            repo_hint: repo_hint.to_string(),
+            git: ws.git.clone(),
+            files,
+        }
+    }
+}
+
+/// What every target's comparison reads from the analysis and workspace
+/// as a whole: the repos (and their modules' texts) and the type modules.
+#[derive(Debug, PartialEq)]
+struct SharedKey {
+    repos: Vec<crate::model::analysis::RepoInfo>,
+    repo_files: Vec<Option<FileKey>>,
+    type_storage: BTreeMap<String, crate::model::facts::TypeStorage>,
+}
+
+impl SharedKey {
+    fn new(ws: &Workspace, analysis: &Analysis) -> SharedKey {
+        SharedKey {
+            repos: analysis.repos.clone(),
+            repo_files: analysis
+                .repos
+                .iter()
+                .map(|r| FileKey::at(ws, &r.file))
+                .collect(),
+            type_storage: analysis.type_storage.clone(),
+        }
+    }
+}
+
+/// What one target's comparison with its snapshot reads besides
+/// [`SharedKey`]: its resources (facts, file, repo), the resources their
+/// `belongs_to` point at (with their repos), and the snapshot file.
+/// Borrowed to compare with what is kept, owned to keep.
+#[derive(Debug, PartialEq)]
+struct PlanKey<'a> {
+    resources: Vec<(Resource<'a>, Option<FileKey>)>,
+    destinations: Vec<Option<Resource<'a>>>,
+    snapshot: Option<FileKey>,
+}
+
+/// A resource with the repo module it writes through.
+type Resource<'a> = (Cow<'a, LinkedResource>, Option<Cow<'a, str>>);
+
+impl<'a> PlanKey<'a> {
+    fn new(ws: &Workspace, analysis: &'a Analysis, t: &Target<'a>, snapshot: &str) -> PlanKey<'a> {
+        let repo = |r: &'a LinkedResource| repo_of(analysis, r).map(Cow::Borrowed);
+        PlanKey {
+            resources: t
+                .resources
+                .iter()
+                .map(|r| ((Cow::Borrowed(*r), repo(r)), FileKey::at(ws, &r.file)))
+                .collect(),
+            destinations: t
+                .resources
+                .iter()
+                .flat_map(|r| &r.facts.belongs_to)
+                .map(|bt| {
+                    analysis
+                        .resource(&bt.destination)
+                        .map(|d| (Cow::Borrowed(d), repo(d)))
+                })
+                .collect(),
+            snapshot: FileKey::at(ws, snapshot),
+        }
+    }
+
+    fn into_owned(self) -> PlanKey<'static> {
+        let owned = |c: Option<Cow<str>>| c.map(|c| Cow::Owned(c.into_owned()));
+        PlanKey {
+            resources: self
+                .resources
+                .into_iter()
+                .map(|((r, repo), f)| ((Cow::Owned(r.into_owned()), owned(repo)), f))
+                .collect(),
+            destinations: self
+                .destinations
+                .into_iter()
+                .map(|d| d.map(|(r, repo)| (Cow::Owned(r.into_owned()), owned(repo))))
+                .collect(),
+            snapshot: self.snapshot,
+        }
+    }
+}
+
+/// Which table of which repo folder a target is.
+type TargetId = (String, bool, Option<String>, String);
+
+fn target_id(t: &Target) -> TargetId {
+    (
+        t.repo_folder.clone(),
+        t.tenant,
+        t.schema.clone(),
+        t.table.clone(),
+    )
+}
+
+/// Codegen's work kept between runs on one workspace: each root's
+/// snapshots (rebuilt only when a snapshot or ignore file changes) and each
+/// target's comparison with its newest snapshot (redone only when what it
+/// reads changed). Every entry is keyed by all it was computed from.
+#[derive(Debug, Default)]
+pub struct Memo {
+    snapshots: HashMap<String, (SnapshotsKey, Arc<RootSnapshots>)>,
+    shared: Option<SharedKey>,
+    plans: HashMap<TargetId, (PlanKey<'static>, Plan)>,
+}
+
+impl Memo {
+    fn snapshots(&mut self, ws: &Workspace, root: &str, repo_hint: &str) -> Arc<RootSnapshots> {
+        let key = SnapshotsKey::new(ws, repo_hint);
+        if let Some((k, s)) = self.snapshots.get(root) {
+            if *k == key {
+                return s.clone();
+            }
+        }
+        let fresh = Arc::new(RootSnapshots::read(ws, root, repo_hint));
+        self.snapshots
+            .insert(root.to_string(), (key, fresh.clone()));
+        fresh
+    }
+
+    /// Drop every kept comparison when what they all read changed.
+    fn forget_plans_unless(&mut self, ws: &Workspace, analysis: &Analysis) {
+        let shared = SharedKey::new(ws, analysis);
+        if self.shared.as_ref() != Some(&shared) {
+            self.plans.clear();
+            self.shared = Some(shared);
+        }
+    }
+
+    fn plan<'a>(
+        &mut self,
+        ws: &Workspace,
+        analysis: &'a Analysis,
+        snapshots: &RootSnapshots,
+        t: &Target<'a>,
+    ) -> Plan {
+        let found = snapshots.newest(&t.repo_folder, t.tenant, t.schema.as_deref(), &t.table);
+        let Some(found) = found else {
+            return Plan::Create;
+        };
+        let key = PlanKey::new(ws, analysis, t, found.file);
+        let id = target_id(t);
+        if let Some((kept, plan)) = self.plans.get(&id) {
+            if *kept == key {
+                return plan.clone();
+            }
+        }
+        let plan = plan_for(ws, analysis, snapshots, t);
+        self.plans.insert(id, (key.into_owned(), plan.clone()));
+        plan
     }
 }
 
@@ -1006,7 +1196,7 @@ pub fn preview(ws: &Workspace, analysis: &Analysis) -> Vec<PreviewEntry> {
         return out;
     }
     for root in &ws.roots {
-        let plan = RootPlan::new(ws, analysis, root);
+        let plan = RootPlan::new(ws, analysis, root, &mut Memo::default());
         for (target, p) in &plan.targets {
             let Some(first) = target.resources.first() else {
                 continue;

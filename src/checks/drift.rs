@@ -12,17 +12,130 @@ use crate::checks::Finding;
 use crate::model::analysis::{
     unseen_columns, Analysis, LinkedResource, UnseenColumns, PAPER_TRAIL_EXTENSION,
 };
-use crate::model::facts::{AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind};
-use crate::model::fold::{FoldedColumn, FoldedTable, RelationKind, RepoModel};
+use crate::model::facts::{
+    AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind, TypeStorage,
+};
+use crate::model::fold::{FoldedColumn, FoldedTable, ModelKey, RelationKind, RepoModel};
 use crate::model::types::{compatible, normalize_pg_type, pg_family, TypeFamily};
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub fn check(analysis: &Analysis, out: &mut Vec<Finding>) {
-    for r in &analysis.resources {
-        check_resource(analysis, r, out);
+    check_with(analysis, &mut Memo::default(), out);
+}
+
+/// [`check`] reusing each resource's findings from an earlier run when all
+/// that its comparison reads is unchanged: the result is the same.
+pub fn check_with(analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) {
+    if memo.type_storage.as_ref() != Some(&analysis.type_storage) {
+        memo.type_storage = Some(analysis.type_storage.clone());
+        memo.resources.clear();
+    }
+    memo.resources.truncate(analysis.resources.len());
+    for (i, r) in analysis.resources.iter().enumerate() {
+        let key = ResourceKey::new(analysis, r);
+        if let Some((kept, findings)) = memo.resources.get(i) {
+            if *kept == key {
+                out.extend(findings.iter().cloned());
+                continue;
+            }
+        }
+        let mut findings = Vec::new();
+        check_resource(analysis, r, &mut findings);
+        out.extend(findings.iter().cloned());
+        let entry = (key.into_owned(), findings);
+        match memo.resources.get_mut(i) {
+            Some(slot) => *slot = entry,
+            None => memo.resources.push(entry),
+        }
     }
     for (index, model) in analysis.models.iter().enumerate() {
         check_tables(analysis, index, model, out);
+    }
+}
+
+/// Findings of each resource kept between runs on one workspace, by its
+/// place in [`Analysis::resources`] and everything its check reads.
+#[derive(Debug, Default)]
+pub struct Memo {
+    /// The type modules every resource's comparison reads.
+    type_storage: Option<BTreeMap<String, TypeStorage>>,
+    resources: Vec<(ResourceKey<'static>, Vec<Finding>)>,
+}
+
+/// What [`check_resource`] reads besides the type modules: the resource,
+/// its model's key and table, whether unreadable statements mention the
+/// table, and the models, tables and primary keys of its `belongs_to`
+/// destinations. Borrowed to compare with what is kept, owned to keep.
+#[derive(Debug, PartialEq)]
+struct ResourceKey<'a> {
+    resource: Cow<'a, LinkedResource>,
+    model: Option<Cow<'a, ModelKey>>,
+    table: Option<Cow<'a, FoldedTable>>,
+    /// `maybe_in_unresolved` of the written table name and of the table's.
+    unresolved: (bool, bool),
+    destinations: Vec<Destination<'a>>,
+}
+
+/// A `belongs_to` destination: its model index and table (absent when not
+/// a known resource), and its primary key family.
+type Destination<'a> = (
+    Option<(Option<usize>, Option<Cow<'a, str>>)>,
+    Option<Cow<'a, Option<TypeFamily>>>,
+);
+
+impl<'a> ResourceKey<'a> {
+    fn new(analysis: &'a Analysis, r: &'a LinkedResource) -> ResourceKey<'a> {
+        let model = analysis.model_of(r);
+        let table = model.and_then(|m| r.table.as_deref().and_then(|t| m.table(t)));
+        let written = r.facts.table.as_ref().and_then(|t| t.value());
+        let unresolved = match model {
+            Some(m) => (
+                written.is_some_and(|w| m.maybe_in_unresolved(w)),
+                table.is_some_and(|t| m.maybe_in_unresolved(&t.name)),
+            ),
+            None => (false, false),
+        };
+        ResourceKey {
+            resource: Cow::Borrowed(r),
+            model: model.map(|m| Cow::Borrowed(&m.key)),
+            table: table.map(Cow::Borrowed),
+            unresolved,
+            destinations: r
+                .facts
+                .belongs_to
+                .iter()
+                .map(|bt| {
+                    let dest = analysis
+                        .resource(&bt.destination)
+                        .map(|d| (d.model, d.table.as_deref().map(Cow::Borrowed)));
+                    let pk = analysis
+                        .primary_keys
+                        .get(&bt.destination)
+                        .map(Cow::Borrowed);
+                    (dest, pk)
+                })
+                .collect(),
+        }
+    }
+
+    fn into_owned(self) -> ResourceKey<'static> {
+        ResourceKey {
+            resource: Cow::Owned(self.resource.into_owned()),
+            model: self.model.map(|m| Cow::Owned(m.into_owned())),
+            table: self.table.map(|t| Cow::Owned(t.into_owned())),
+            unresolved: self.unresolved,
+            destinations: self
+                .destinations
+                .into_iter()
+                .map(|(dest, pk)| {
+                    (
+                        dest.map(|(m, t)| (m, t.map(|t| Cow::Owned(t.into_owned())))),
+                        pk.map(|pk| Cow::Owned(pk.into_owned())),
+                    )
+                })
+                .collect(),
+        }
     }
 }
 

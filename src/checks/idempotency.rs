@@ -6,17 +6,33 @@
 use crate::checks::rules::{
     HIDDEN_DRIFT, IRREVERSIBLE_IDEMPOTENT_CHANGE, NON_IDEMPOTENT_STATEMENT,
 };
-use crate::checks::Finding;
+use crate::checks::{FileKey, Finding};
 use crate::model::analysis::Analysis;
 use crate::model::convention;
-use crate::model::facts::{ConstraintKind, Direction, MigrationOp, OpKind, OpSource, TableName};
+use crate::model::facts::{
+    ConstraintKind, Direction, MigrationFacts, MigrationOp, OpKind, OpSource, TableName,
+};
 use crate::model::fold::FoldEvent;
 use crate::model::workspace::{FileRole, SourceFile, Workspace};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
+    check_with(ws, analysis, &mut Memo::default(), out);
+}
+
+/// Each migration's findings kept between runs on one workspace, with the
+/// file (path, role, text) and stance they were computed for.
+#[derive(Debug, Default)]
+pub struct Memo {
+    files: HashMap<String, (FileKey, bool, Vec<Finding>)>,
+}
+
+/// [`check`] reusing the findings of migrations whose text and stance are
+/// unchanged: the result is the same.
+pub fn check_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) {
     // The stance reads the whole workspace: once per root, not per migration.
     let mut hand_written_roots: BTreeMap<&str, bool> = BTreeMap::new();
+    memo.files.retain(|rel, _| ws.files.contains_key(rel));
     for file in ws.files.values() {
         let Some(facts) = file.migration() else {
             continue;
@@ -31,35 +47,62 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
         let judge_reruns = *hand_written_roots
             .entry(file.role.root())
             .or_insert_with(|| hand_written(ws, analysis, file.role.root()));
-        let mut dropped = Dropped::default();
-        let mut reported_executes = BTreeSet::new();
-        for op in &facts.ops {
-            if !matches!(op.direction, Direction::Change | Direction::Up) {
+        if let Some((kept, judged, findings)) = memo.files.get(&file.rel) {
+            if kept.is(file) && *judged == judge_reruns {
+                out.extend(findings.iter().cloned());
                 continue;
             }
-            // A `drop … if exists` earlier in the same migration makes a later
-            // create of the same object re-runnable.
-            let guarded_by_drop = dropped.covers(&op.kind);
-            dropped.record(&op.kind);
-            if op.conditional {
-                continue;
+        }
+        let mut findings = Vec::new();
+        migration_findings(file, facts, judge_reruns, &mut findings);
+        out.extend(findings.iter().cloned());
+        memo.files.insert(
+            file.rel.clone(),
+            (FileKey::of(file), judge_reruns, findings),
+        );
+    }
+    hidden_drift(analysis, out);
+}
+
+/// The findings of one migration's own statements.
+fn migration_findings(
+    file: &SourceFile,
+    facts: &MigrationFacts,
+    judge_reruns: bool,
+    out: &mut Vec<Finding>,
+) {
+    let mut dropped = Dropped::default();
+    let mut reported_executes = BTreeSet::new();
+    for op in &facts.ops {
+        if !matches!(op.direction, Direction::Change | Direction::Up) {
+            continue;
+        }
+        // A `drop … if exists` earlier in the same migration makes a later
+        // create of the same object re-runnable.
+        let guarded_by_drop = dropped.covers(&op.kind);
+        dropped.record(&op.kind);
+        if op.conditional {
+            continue;
+        }
+        if judge_reruns && !guarded_by_drop {
+            if let Some(f) = non_idempotent(file, op) {
+                out.push(f);
             }
-            if judge_reruns && !guarded_by_drop {
-                if let Some(f) = non_idempotent(file, op) {
+        }
+        if op.direction == Direction::Change {
+            if let Some(f) = irreversible(file, op) {
+                // One finding per `execute`, however many statements it holds.
+                let raw = matches!(op.source, OpSource::RawSql { .. });
+                if !raw || reported_executes.insert(op.verb_span.start) {
                     out.push(f);
-                }
-            }
-            if op.direction == Direction::Change {
-                if let Some(f) = irreversible(file, op) {
-                    // One finding per `execute`, however many statements it holds.
-                    let raw = matches!(op.source, OpSource::RawSql { .. });
-                    if !raw || reported_executes.insert(op.verb_span.start) {
-                        out.push(f);
-                    }
                 }
             }
         }
     }
+}
+
+/// `hidden-drift` from the fold's events.
+fn hidden_drift(analysis: &Analysis, out: &mut Vec<Finding>) {
     for model in &analysis.models {
         for event in &model.events {
             if let FoldEvent::HiddenDrift {

@@ -37,6 +37,8 @@ pub struct Folder {
     /// Why `.ecto-ash-lsp.toml` could not be used, if it could not.
     pub config_problem: Option<String>,
     pub indexed: bool,
+    /// Check results kept for the next edit of this folder.
+    pub checks: checks::Memo,
 }
 
 /// Work the analysis loop has not done yet. Edits coalesce here.
@@ -280,7 +282,7 @@ impl World {
                 }
             }
             let changed: Vec<String> = files.iter().map(|(rel, _)| rel.clone()).collect();
-            reanalyze_after(&mut folder.snapshot, &changed);
+            reanalyze_after(&mut folder.snapshot, &mut folder.checks, &changed);
             for (_, uri) in files {
                 publish_always.insert(uri);
             }
@@ -593,9 +595,9 @@ fn excluded(ws: &Workspace, rel: &str) -> bool {
 
 /// Analyse and check a folder again after `changed` files changed, folding
 /// again only the migrations folders they are in.
-fn reanalyze_after(snapshot: &mut Snapshot, changed: &[String]) {
+fn reanalyze_after(snapshot: &mut Snapshot, memo: &mut checks::Memo, changed: &[String]) {
     let analysis = analyze_after_change(&snapshot.workspace, &snapshot.analysis, changed);
-    snapshot.findings = Arc::new(checks::run(&snapshot.workspace, &analysis));
+    snapshot.findings = Arc::new(checks::run_with(&snapshot.workspace, &analysis, memo));
     snapshot.analysis = Arc::new(analysis);
 }
 
