@@ -12,9 +12,7 @@ use crate::checks::Finding;
 use crate::model::analysis::{
     unseen_columns, Analysis, LinkedResource, UnseenColumns, PAPER_TRAIL_EXTENSION,
 };
-use crate::model::facts::{
-    AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind, TypeStorage,
-};
+use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind, TypeStorage};
 use crate::model::fold::{FoldedColumn, FoldedTable, ModelKey, RelationKind, RepoModel};
 use crate::model::types::{compatible, normalize_pg_type, pg_family, TypeFamily};
 use std::borrow::Cow;
@@ -460,33 +458,17 @@ fn check_identities(
     if uncertain(model, table) {
         return;
     }
-    let tenant_attribute = match r.facts.multitenancy {
-        Some(Multitenancy::Attribute) => Some(r.facts.multitenancy_attribute.as_deref()),
-        _ => None,
-    };
     for identity in &r.facts.identities {
         if r.facts.skip_unique_indexes.contains(&identity.name) {
             continue;
         }
-        // AshPostgres leads the index with the tenant attribute.
-        let tenant_key = match tenant_attribute {
-            Some(_) if identity.all_tenants => None,
-            // The strategy is `:attribute` but its attribute is not known.
-            Some(None) => continue,
-            Some(Some(attribute)) => Some(attribute.to_string()),
-            None => None,
+        // The strategy is `:attribute` but its attribute is not known.
+        let Some(keys) = r.facts.identity_index_keys(identity) else {
+            continue;
         };
-        let columns: Option<BTreeSet<&str>> = tenant_key
-            .iter()
-            .chain(identity.keys.iter())
-            .map(|k| {
-                r.facts
-                    .attributes
-                    .iter()
-                    .find(|a| &a.name == k)
-                    .map(|a| a.column.as_str())
-                    .filter(|c| table.column(c).is_some())
-            })
+        let columns: Option<BTreeSet<&str>> = keys
+            .into_iter()
+            .map(|k| r.facts.column_of(k).filter(|c| table.column(c).is_some()))
             .collect();
         // A key that is not a column (a calculation, a missing column) is
         // reported elsewhere or cannot be judged here.

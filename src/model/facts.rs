@@ -480,6 +480,35 @@ pub struct ResourceFacts {
     pub unresolved: Vec<Unresolved>,
 }
 
+impl ResourceFacts {
+    /// The attribute names an identity's unique index covers, in AshPostgres's
+    /// order: led by the multitenancy attribute under `:attribute`
+    /// multitenancy (unless `all_tenants?`). `None` when the strategy is
+    /// `:attribute` but its attribute is not known.
+    pub fn identity_index_keys<'a>(&'a self, identity: &'a IdentityFacts) -> Option<Vec<&'a str>> {
+        let tenant_key = match self.multitenancy {
+            Some(Multitenancy::Attribute) if !identity.all_tenants => {
+                Some(self.multitenancy_attribute.as_deref()?)
+            }
+            _ => None,
+        };
+        Some(
+            tenant_key
+                .into_iter()
+                .chain(identity.keys.iter().map(String::as_str))
+                .collect(),
+        )
+    }
+
+    /// The column of the attribute named `name`.
+    pub fn column_of(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.column.as_str())
+    }
+}
+
 /// `use Some.Base, key: literal, …` on a module that is not itself declared a
 /// resource directly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

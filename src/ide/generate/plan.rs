@@ -6,9 +6,7 @@
 
 use super::writer::{atom, Expr, Stmt};
 use crate::model::analysis::{Analysis, LinkedResource};
-use crate::model::facts::{
-    AttributeFacts, AttributeOrigin, Multitenancy, ResourceKind, TypeStorage,
-};
+use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind, TypeStorage};
 use crate::model::fold::{FoldedColumn, FoldedTable, RepoModel};
 use crate::model::types::{array_inner, pg_family, TypeFamily};
 
@@ -176,36 +174,24 @@ pub fn plan(analysis: &Analysis, r: &LinkedResource, table: &str, prefix: Prefix
 }
 
 fn identities(r: &LinkedResource, plan: &mut TablePlan) {
-    let tenant_attribute = match r.facts.multitenancy {
-        Some(Multitenancy::Attribute) => Some(r.facts.multitenancy_attribute.as_deref()),
-        _ => None,
-    };
     for identity in &r.facts.identities {
         if r.facts.skip_unique_indexes.contains(&identity.name) {
             continue;
         }
-        let tenant_key = match tenant_attribute {
-            Some(_) if identity.all_tenants => None,
-            Some(None) => {
-                plan.notes.push(format!(
-                    "no unique index for identity :{}: the multitenancy attribute is not known",
-                    identity.name
-                ));
-                continue;
-            }
-            Some(Some(a)) => Some(a.to_string()),
-            None => None,
+        let Some(keys) = r.facts.identity_index_keys(identity) else {
+            plan.notes.push(format!(
+                "no unique index for identity :{}: the multitenancy attribute is not known",
+                identity.name
+            ));
+            continue;
         };
-        let columns: Option<Vec<String>> = tenant_key
-            .iter()
-            .chain(identity.keys.iter())
+        let columns: Option<Vec<String>> = keys
+            .into_iter()
             .map(|k| {
                 r.facts
-                    .attributes
-                    .iter()
-                    .find(|a| &a.name == k)
-                    .map(|a| a.column.clone())
+                    .column_of(k)
                     .filter(|c| plan.column(c).is_some())
+                    .map(str::to_string)
             })
             .collect();
         match columns {
