@@ -1099,13 +1099,7 @@ fn identity_changes(
             let keys: Option<Vec<String>> = i
                 .keys
                 .iter()
-                .map(|k| {
-                    r.facts
-                        .attributes
-                        .iter()
-                        .find(|a| &a.name == k)
-                        .map(|a| a.column.clone())
-                })
+                .map(|k| r.facts.column_of(k).map(str::to_string))
                 .collect();
             wanted.insert(i.name.as_str(), keys);
         }
