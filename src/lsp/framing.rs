@@ -228,23 +228,9 @@ fn header(line: &[u8]) -> Option<(&str, &str)> {
 }
 
 /// Whether `body` is one JSON-RPC message; else the id to answer, the
-/// error code and what was wrong.
+/// error code and what was wrong. A good message is read once here (as the
+/// library will read it); only a bad one is read again for its id.
 fn check(body: &[u8]) -> Result<(), Problem> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        (
-            Value::Null,
-            PARSE_ERROR,
-            format!("the message is not JSON: {e}"),
-        )
-    })?;
-    let id = match value.get("id") {
-        Some(id @ (Value::Number(_) | Value::String(_)))
-            if id.as_f64().is_none_or(|n| n.fract() == 0.0) =>
-        {
-            id.clone()
-        }
-        _ => Value::Null,
-    };
     // Read from the bytes, as the library will: a `Value` would quietly
     // keep the last of two equal keys where the library fails.
     if let Ok(request) = serde_json::from_slice::<jsonrpc::Request>(body) {
@@ -254,7 +240,7 @@ fn check(body: &[u8]) -> Result<(), Problem> {
         // notifications).
         return match request.id() {
             Some(_) if request.method().starts_with("$/") => Err((
-                id,
+                id_of(body)?,
                 METHOD_NOT_FOUND,
                 format!("method not found: {}", request.method()),
             )),
@@ -265,10 +251,30 @@ fn check(body: &[u8]) -> Result<(), Problem> {
         return Ok(());
     }
     Err((
-        id,
+        id_of(body)?,
         INVALID_REQUEST,
         "the message is not a JSON-RPC 2.0 request, notification or response".into(),
     ))
+}
+
+/// The id to answer a bad message with (null when it has no usable one),
+/// or the parse error when it is not JSON at all.
+fn id_of(body: &[u8]) -> Result<Value, Problem> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        (
+            Value::Null,
+            PARSE_ERROR,
+            format!("the message is not JSON: {e}"),
+        )
+    })?;
+    Ok(match value.get("id") {
+        Some(id @ (Value::Number(_) | Value::String(_)))
+            if id.as_f64().is_none_or(|n| n.fract() == 0.0) =>
+        {
+            id.clone()
+        }
+        _ => Value::Null,
+    })
 }
 
 async fn write_frame<W: AsyncWrite + Unpin>(output: &mut W, body: &[u8]) -> std::io::Result<()> {
