@@ -231,9 +231,14 @@ fn header(line: &[u8]) -> Option<(&str, &str)> {
 /// error code and what was wrong. A good message is read once here (as the
 /// library will read it); only a bad one is read again for its id.
 fn check(body: &[u8]) -> Result<(), Problem> {
-    // Read from the bytes, as the library will: a `Value` would quietly
-    // keep the last of two equal keys where the library fails.
-    if let Ok(request) = serde_json::from_slice::<jsonrpc::Request>(body) {
+    // Read exactly as the library will: UTF-8 first (`from_slice` skips
+    // an ignored field's string without checking it, where the library
+    // fails), then the typed message (a `Value` would quietly keep the
+    // last of two equal keys where the library fails).
+    let Ok(body) = std::str::from_utf8(body) else {
+        return Err((Value::Null, PARSE_ERROR, "the message is not UTF-8".into()));
+    };
+    if let Ok(request) = serde_json::from_str::<jsonrpc::Request>(body) {
         // The library drops requests of unknown `$/` methods unanswered,
         // leaving the client waiting; the protocol wants MethodNotFound.
         // None of them is served here (`$/cancelRequest` and the like are
@@ -247,7 +252,7 @@ fn check(body: &[u8]) -> Result<(), Problem> {
             _ => Ok(()),
         };
     }
-    if serde_json::from_slice::<jsonrpc::Response>(body).is_ok() {
+    if serde_json::from_str::<jsonrpc::Response>(body).is_ok() {
         return Ok(());
     }
     Err((
@@ -259,20 +264,24 @@ fn check(body: &[u8]) -> Result<(), Problem> {
 
 /// The id to answer a bad message with (null when it has no usable one),
 /// or the parse error when it is not JSON at all.
-fn id_of(body: &[u8]) -> Result<Value, Problem> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+fn id_of(body: &str) -> Result<Value, Problem> {
+    let value: Value = serde_json::from_str(body).map_err(|e| {
         (
             Value::Null,
             PARSE_ERROR,
             format!("the message is not JSON: {e}"),
         )
     })?;
+    // The library's ids are strings and `i64`s: an answer with any other
+    // id (`7e7`, `1.5`, `2^64`) would stop it for good, so those get null,
+    // but an integral float in range keeps its value.
     Ok(match value.get("id") {
-        Some(id @ (Value::Number(_) | Value::String(_)))
-            if id.as_f64().is_none_or(|n| n.fract() == 0.0) =>
-        {
-            id.clone()
-        }
+        Some(id @ Value::String(_)) => id.clone(),
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => json!(i),
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => json!(f as i64),
+            _ => Value::Null,
+        },
         _ => Value::Null,
     })
 }
@@ -348,6 +357,9 @@ mod tests {
         input.push_str(&frame("{not json"));
         input.push_str(&frame("[1,2]"));
         input.push_str(&frame(r#"{"id":7,"method":3}"#));
+        input.push_str(&frame(r#"{"id":7e7}"#));
+        input.push_str(&frame(r#"{"id":1.5}"#));
+        input.push_str(&frame(r#"{"id":18446744073709551615}"#));
         input.push_str(&frame(
             r#"{"jsonrpc":"2.0","method":"a","id":9,"method":"textDocument/hover"}"#,
         ));
@@ -371,6 +383,9 @@ mod tests {
             Box::new(invalid(Value::Null, PARSE_ERROR)),
             Box::new(invalid(Value::Null, INVALID_REQUEST)),
             Box::new(invalid(json!(7), INVALID_REQUEST)),
+            Box::new(invalid(json!(70_000_000), INVALID_REQUEST)),
+            Box::new(invalid(Value::Null, INVALID_REQUEST)),
+            Box::new(invalid(Value::Null, INVALID_REQUEST)),
             Box::new(invalid(json!(9), INVALID_REQUEST)),
             Box::new(invalid(json!("s"), METHOD_NOT_FOUND)),
             Box::new(|v: &Value| v["method"] == "$/cancelRequest"),
@@ -383,6 +398,26 @@ mod tests {
         for (body, ok) in bodies.iter().zip(&expected) {
             assert!(ok(body), "unexpected {body}");
         }
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_answered_not_passed_on() {
+        // The bad byte sits in an unknown field's string, which a typed
+        // `from_slice` skips unchecked; the library reads UTF-8 first and
+        // would stop for good on it.
+        let mut input = b"Content-Length: 24\r\n\r\n{\"jsonrpc\":\"2.0\",\"\":\"\xae\"}".to_vec();
+        input.extend(frame(r#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#).bytes());
+        let bodies = relayed(&input);
+        assert_eq!(bodies.len(), 2, "{bodies:#?}");
+        assert!(
+            invalid(Value::Null, PARSE_ERROR)(&bodies[0]),
+            "{}",
+            bodies[0]
+        );
+        assert!(bodies[0]["params"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("UTF-8")));
+        assert_eq!(bodies[1]["id"], 1);
     }
 
     #[test]
