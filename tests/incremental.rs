@@ -89,6 +89,8 @@ end
 defmodule Shop.Repo.Migrations.CreateOrgs do
   use Ecto.Migration
 
+  @schema "public"
+
   def up do
     create_if_not_exists table(:orgs, primary_key: false) do
       add :id, :uuid, primary_key: true
@@ -100,6 +102,13 @@ defmodule Shop.Repo.Migrations.CreateOrgs do
     end
 
     execute "CREATE INDEX IF NOT EXISTS orgs_name_index ON orgs (name)"
+    index = "orgs_lower_name_index"
+    execute "CREATE INDEX IF NOT EXISTS #{index} ON #{@schema}.orgs (lower(name))"
+    guard_names()
+  end
+
+  defp guard_names do
+    create constraint(:orgs, :name_not_blank, check: "name <> ''")
   end
 
   def down do
@@ -126,6 +135,10 @@ const SNIPPETS: &[&str] = &[
     "\r\n",
     "    create index(:users, [:nickname])\n",
     "    execute \"DROP TABLE IF EXISTS legacy\"\n",
+    // What later statements read: an attribute, a variable, a helper.
+    "  @schema \"other\"\n",
+    "    index = \"orgs_other_index\"\n",
+    "  defp guard_names, do: execute(\"CREATE TABLE IF NOT EXISTS h (id int)\")\n",
     ":",
     "x",
     PASTED_MIGRATION,
@@ -208,6 +221,10 @@ async fn run(edits: Vec<Edit>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     write_project(root, PROJECT);
+    assert!(
+        !fresh::fresh(root).is_empty(),
+        "the fixture has findings to compare"
+    );
     let on_disk: Vec<String> = FILES
         .iter()
         .map(|rel| std::fs::read_to_string(root.join(rel)).expect("read"))
@@ -287,7 +304,9 @@ async fn run(edits: Vec<Edit>) {
     for (rel, text) in FILES.iter().zip(&texts) {
         std::fs::write(copy.path().join(rel), text).expect("write final text");
     }
-    fresh::settles_to_fresh(&mut c, root, copy.path()).await;
+    // Random edits may remove every finding; the fixture as written has
+    // some, so the comparison is not empty in general.
+    fresh::settles_to(&mut c, root, fresh::fresh(copy.path())).await;
     assert_eq!(c.shutdown().await, 0);
 }
 

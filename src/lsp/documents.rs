@@ -3,6 +3,7 @@
 //! the next parse is incremental.
 
 use super::convert::Encoding;
+use crate::syntax::migration::StatementCache;
 use ropey::{Rope, RopeSlice};
 use std::sync::Arc;
 use tower_lsp_server::lsp_types as lsp;
@@ -15,6 +16,9 @@ pub struct Document {
     /// The tree of the text as of the last parse, with every edit since
     /// applied by `Tree::edit`: ready for an incremental reparse.
     pub tree: Option<Tree>,
+    /// A migration's statements as the last parse walked them: the next
+    /// one walks only those whose text changed.
+    pub statements: Option<Arc<StatementCache>>,
 }
 
 impl Document {
@@ -23,6 +27,7 @@ impl Document {
             rope: Rope::from_str(text),
             version,
             tree: None,
+            statements: None,
         }
     }
 

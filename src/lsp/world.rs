@@ -15,7 +15,10 @@ use crate::checks::{self, Finding};
 use crate::ide::Snapshot;
 use crate::model::analysis::analyze_after_change;
 use crate::model::config::{Config, CONFIG_FILE};
-use crate::model::workspace::{self, FileRole, SourceFile, Workspace, MAX_FILE_BYTES};
+use crate::model::workspace::{
+    self, FileRole, Reparsed, Reuse, SourceFile, Workspace, MAX_FILE_BYTES,
+};
+use crate::syntax::migration::StatementCache;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -340,9 +343,9 @@ impl World {
                 versions.insert(rel, doc.version);
                 continue;
             }
-            let (file, tree) = buffer_file(rel.clone(), role, text, doc.tree.as_ref());
-            self.keep_tree(&uri, doc.version, tree);
-            ws.files.insert(rel.clone(), file);
+            let reparsed = buffer_file(rel.clone(), role, text, &doc);
+            self.keep_tree(&uri, doc.version, reparsed.tree, reparsed.statements);
+            ws.files.insert(rel.clone(), reparsed.file);
             versions.insert(rel, doc.version);
         }
         let snapshot = Snapshot::new(ws);
@@ -367,7 +370,7 @@ impl World {
         let buffer = lock(&self.docs)
             .open
             .get(uri)
-            .map(|d| (d.text(), d.tree.clone(), d.version));
+            .map(|d| (d.text(), d.clone()));
         let unindexed = || {
             if ws.files.contains_key(rel) {
                 FileUpdate::Remove(buffer_version)
@@ -375,13 +378,13 @@ impl World {
                 FileUpdate::Ignore(buffer_version)
             }
         };
-        if let Some((text, tree, version)) = buffer {
+        if let Some((text, doc)) = buffer {
             if !workspace::indexed(&role, rel, text.as_bytes()) {
                 return unindexed();
             }
-            let (file, tree) = buffer_file(rel.to_string(), role, text, tree.as_ref());
-            self.keep_tree(uri, version, tree);
-            return FileUpdate::Set(Box::new(file), Some(version));
+            let reparsed = buffer_file(rel.to_string(), role, text, &doc);
+            self.keep_tree(uri, doc.version, reparsed.tree, reparsed.statements);
+            return FileUpdate::Set(Box::new(reparsed.file), Some(doc.version));
         }
         let mut path = root.to_path_buf();
         path.extend(rel.split('/'));
@@ -397,10 +400,20 @@ impl World {
 
     /// Keep a fresh tree for the next incremental parse, unless the buffer
     /// moved on meanwhile (then its edited old tree is still the right one).
-    fn keep_tree(&self, uri: &lsp::Uri, version: i32, tree: Option<tree_sitter::Tree>) {
+    fn keep_tree(
+        &self,
+        uri: &lsp::Uri,
+        version: i32,
+        tree: Option<tree_sitter::Tree>,
+        statements: Option<StatementCache>,
+    ) {
         if let Some(doc) = lock(&self.docs).open.get_mut(uri) {
             if doc.version == version {
                 doc.tree = tree;
+            }
+            // Statements are kept by their text, so they serve any version.
+            if let Some(statements) = statements {
+                doc.statements = Some(Arc::new(statements));
             }
         }
     }
@@ -603,19 +616,20 @@ fn reanalyze_after(snapshot: &mut Snapshot, memo: &mut checks::Memo, changed: &[
 
 /// An editor buffer as an indexed file: parsed incrementally, unless it is
 /// too large or binary, which it is reported as (like a file on disk).
-fn buffer_file(
-    rel: String,
-    role: FileRole,
-    text: Arc<str>,
-    old: Option<&tree_sitter::Tree>,
-) -> (SourceFile, Option<tree_sitter::Tree>) {
+fn buffer_file(rel: String, role: FileRole, text: Arc<str>, doc: &Document) -> Reparsed {
     if text.len() > MAX_FILE_BYTES || text.contains('\0') {
-        return (
-            SourceFile::from_bytes(rel, role, text.as_bytes().to_vec()),
-            None,
-        );
+        return Reparsed {
+            file: SourceFile::from_bytes(rel, role, text.as_bytes().to_vec()),
+            tree: None,
+            statements: None,
+        };
     }
-    SourceFile::from_text_reparsed(rel, role, text, old)
+    let none = StatementCache::default();
+    let reuse = Reuse {
+        tree: doc.tree.as_ref(),
+        statements: Some(doc.statements.as_deref().unwrap_or(&none)),
+    };
+    SourceFile::from_text_reparsed(rel, role, text, reuse)
 }
 
 enum FileUpdate {

@@ -602,3 +602,258 @@ pub struct ElixirFacts {
     pub repo_configs: Vec<RepoConfigFacts>,
     pub unresolved: Vec<Unresolved>,
 }
+
+/// Visiting every byte span a migration fact holds, to move facts along
+/// with their text. Each impl names every field, so a new span field cannot
+/// be added without being moved too.
+pub trait Spans {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span));
+
+    /// Move every span by `by` bytes (a statement walked at one offset
+    /// reused at another).
+    fn move_by(&mut self, by: isize) {
+        self.spans_mut(&mut |span| {
+            *span = span.start.saturating_add_signed(by)..span.end.saturating_add_signed(by);
+        });
+    }
+}
+
+impl Spans for Unresolved {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let Unresolved { span, message: _ } = self;
+        f(span);
+    }
+}
+
+impl Spans for TableName {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let TableName {
+            schema: _,
+            name: _,
+            span,
+        } = self;
+        f(span);
+    }
+}
+
+impl Spans for ForeignKeyDef {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let ForeignKeyDef {
+            table,
+            columns: _,
+            with: _,
+            name: _,
+            on_delete: _,
+            on_update: _,
+            explicit_type: _,
+            explicit_column: _,
+        } = self;
+        table.spans_mut(f);
+    }
+}
+
+impl Spans for ColumnDef {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let ColumnDef {
+            name: _,
+            span,
+            name_span,
+            written_type: _,
+            pg_type: _,
+            null: _,
+            default: _,
+            primary_key: _,
+            references,
+            implicit: _,
+        } = self;
+        f(span);
+        f(name_span);
+        if let Some(r) = references {
+            r.spans_mut(f);
+        }
+    }
+}
+
+impl Spans for IndexDef {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let IndexDef {
+            table,
+            name: _,
+            columns: _,
+            unique: _,
+            where_clause: _,
+            concurrently: _,
+            using: _,
+        } = self;
+        table.spans_mut(f);
+    }
+}
+
+impl Spans for ConstraintKind {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        match self {
+            ConstraintKind::Check(_)
+            | ConstraintKind::Exclude(_)
+            | ConstraintKind::Unique(_)
+            | ConstraintKind::PrimaryKey(_) => {}
+            ConstraintKind::ForeignKey {
+                columns: _,
+                references,
+            } => references.spans_mut(f),
+        }
+    }
+}
+
+impl Spans for OpKind {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        match self {
+            OpKind::CreateTable {
+                table,
+                if_not_exists: _,
+                columns,
+                constraints,
+            } => {
+                table.spans_mut(f);
+                for c in columns {
+                    c.spans_mut(f);
+                }
+                for (_, kind) in constraints {
+                    kind.spans_mut(f);
+                }
+            }
+            OpKind::CreateView {
+                table,
+                materialized: _,
+                if_not_exists: _,
+                or_replace: _,
+                columns: _,
+            }
+            | OpKind::DropTable {
+                table,
+                if_exists: _,
+            }
+            | OpKind::DropView {
+                table,
+                materialized: _,
+                if_exists: _,
+            }
+            | OpKind::RenameColumn {
+                table,
+                from: _,
+                to: _,
+            }
+            | OpKind::DropConstraint {
+                table,
+                name: _,
+                if_exists: _,
+            }
+            | OpKind::RenameConstraint {
+                table,
+                from: _,
+                to: _,
+            } => table.spans_mut(f),
+            OpKind::RenameTable { from, to } => {
+                from.spans_mut(f);
+                to.spans_mut(f);
+            }
+            OpKind::AddColumn {
+                table,
+                column,
+                if_not_exists: _,
+            } => {
+                table.spans_mut(f);
+                column.spans_mut(f);
+            }
+            OpKind::RemoveColumn {
+                table,
+                column: _,
+                column_span,
+                if_exists: _,
+            } => {
+                table.spans_mut(f);
+                f(column_span);
+            }
+            OpKind::ModifyColumn {
+                table,
+                column: _,
+                column_span,
+                pg_type: _,
+                written_type: _,
+                null: _,
+                default: _,
+                references,
+                drop_foreign_key: _,
+            } => {
+                table.spans_mut(f);
+                f(column_span);
+                if let Some(r) = references {
+                    r.spans_mut(f);
+                }
+            }
+            OpKind::CreateIndex {
+                index,
+                if_not_exists: _,
+            } => index.spans_mut(f),
+            OpKind::RenameIndex {
+                schema: _,
+                from: _,
+                to: _,
+                if_exists: _,
+            }
+            | OpKind::OtherDdl {
+                what: _,
+                idempotent: _,
+            } => {}
+            OpKind::DropIndex {
+                table,
+                schema: _,
+                name: _,
+                if_exists: _,
+            } => {
+                if let Some(t) = table {
+                    t.spans_mut(f);
+                }
+            }
+            OpKind::CreateConstraint {
+                table,
+                name: _,
+                kind,
+                if_not_exists: _,
+            } => {
+                table.spans_mut(f);
+                kind.spans_mut(f);
+            }
+        }
+    }
+}
+
+impl Spans for MigrationOp {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let MigrationOp {
+            span,
+            verb_span,
+            direction: _,
+            conditional: _,
+            source: _,
+            kind,
+        } = self;
+        f(span);
+        f(verb_span);
+        kind.spans_mut(f);
+    }
+}
+
+impl Spans for RawSqlText {
+    fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let RawSqlText {
+            span,
+            call: _,
+            direction: _,
+            conditional: _,
+            first_op: _,
+            up: _,
+            down: _,
+        } = self;
+        f(span);
+    }
+}

@@ -9,6 +9,7 @@ use crate::model::facts::{ElixirFacts, MigrationFacts, Span, Suppression};
 use crate::model::gitignore::{self, GitRepo};
 use crate::model::snapshots::{self, SnapshotFacts};
 use crate::syntax;
+use crate::syntax::migration::StatementCache;
 use crate::text::LineIndex;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -80,21 +81,49 @@ pub struct SourceFile {
     pub problem: Option<String>,
 }
 
+/// What an editor buffer keeps from its last parse for the next one.
+#[derive(Default, Clone, Copy)]
+pub struct Reuse<'a> {
+    /// The last tree, `Tree::edit`ed to match the new text.
+    pub tree: Option<&'a tree_sitter::Tree>,
+    /// A migration's statements as last walked; `Some` (even empty) asks for
+    /// the statements of this parse to be kept.
+    pub statements: Option<&'a StatementCache>,
+}
+
+/// A file read from a buffer, with what to keep for the next parse.
+pub struct Reparsed {
+    pub file: SourceFile,
+    pub tree: Option<tree_sitter::Tree>,
+    pub statements: Option<StatementCache>,
+}
+
+impl Reparsed {
+    fn plain(file: SourceFile) -> Reparsed {
+        Reparsed {
+            file,
+            tree: None,
+            statements: None,
+        }
+    }
+}
+
 impl SourceFile {
     /// Read facts from text. Pure: used for files on disk and editor buffers alike.
     pub fn from_text(rel: String, role: FileRole, text: Arc<str>) -> SourceFile {
-        SourceFile::from_text_reparsed(rel, role, text, None).0
+        SourceFile::from_text_reparsed(rel, role, text, Reuse::default()).file
     }
 
     /// [`SourceFile::from_text`] for a file kept open in an editor: parse
-    /// incrementally from `old` (a tree already `Tree::edit`ed to match
-    /// `text`) and hand back the new tree for the next edit.
+    /// incrementally from the old tree (already `Tree::edit`ed to match
+    /// `text`), take a migration's unchanged statements from the last
+    /// extraction, and hand back the tree and statements for the next edit.
     pub fn from_text_reparsed(
         rel: String,
         role: FileRole,
         text: Arc<str>,
-        old: Option<&tree_sitter::Tree>,
-    ) -> (SourceFile, Option<tree_sitter::Tree>) {
+        reuse: Reuse<'_>,
+    ) -> Reparsed {
         let lines = LineIndex::new(&text);
         let suppressions = syntax::suppress::suppressions(&text);
         let mut file = SourceFile {
@@ -113,17 +142,17 @@ impl SourceFile {
                     Ok(facts) => file.facts = FileFacts::Snapshot(facts),
                     Err(problem) => file.problem = Some(problem),
                 }
-                return (file, None);
+                return Reparsed::plain(file);
             }
-            FileRole::GitIgnore { .. } => return (file, None),
+            FileRole::GitIgnore { .. } => return Reparsed::plain(file),
             _ => {}
         }
         let parsing = Instant::now();
-        let parsed = syntax::elixir::parse_incremental(&file.text, old);
+        let parsed = syntax::elixir::parse_incremental(&file.text, reuse.tree);
         add_nanos(&PARSE_NANOS, parsing);
         let Some(tree) = parsed else {
             file.problem = Some("the Elixir parser gave up on this file".into());
-            return (file, None);
+            return Reparsed::plain(file);
         };
         let extracting = Instant::now();
         if syntax::elixir::nests_deeper_than(&tree, syntax::elixir::MAX_TREE_DEPTH) {
@@ -131,17 +160,32 @@ impl SourceFile {
                 "expressions nest more than {} levels deep; not indexed",
                 syntax::elixir::MAX_TREE_DEPTH
             ));
-            return (file, Some(tree));
+            return Reparsed {
+                file,
+                tree: Some(tree),
+                statements: None,
+            };
         }
         file.syntax_errors = syntax::elixir::syntax_errors(&tree, 5);
-        file.facts = match file.role {
-            FileRole::Migration { .. } => {
+        let mut statements = None;
+        file.facts = match (&file.role, reuse.statements) {
+            (FileRole::Migration { .. }, Some(previous)) => {
+                let (facts, kept) =
+                    syntax::migration::extract_reusing(&file.text, &tree, Some(previous));
+                statements = Some(kept);
+                FileFacts::Migration(facts)
+            }
+            (FileRole::Migration { .. }, None) => {
                 FileFacts::Migration(syntax::migration::extract(&file.text, &tree))
             }
             _ => FileFacts::Elixir(syntax::resource::extract(&file.text, &tree)),
         };
         add_nanos(&FACTS_NANOS, extracting);
-        (file, Some(tree))
+        Reparsed {
+            file,
+            tree: Some(tree),
+            statements,
+        }
     }
 
     /// Read a file's bytes into a `SourceFile`, or one that carries the

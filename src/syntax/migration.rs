@@ -10,8 +10,8 @@ mod postgres;
 mod raw_sql;
 
 use crate::model::facts::{
-    ColumnDef, Direction, MigrationFacts, MigrationFunction, MigrationOp, OpKind, OpSource, Span,
-    TableName, Unresolved,
+    ColumnDef, Direction, MigrationFacts, MigrationFunction, MigrationOp, OpKind, OpSource,
+    RawSqlText, Span, Spans, TableName, Unresolved,
 };
 use crate::syntax::elixir::{
     self, arguments, body_statements, call_name, keyword_args, positional_args, text,
@@ -19,8 +19,9 @@ use crate::syntax::elixir::{
 };
 use crate::syntax::sql::{parse_sql_remembered, SqlStatement};
 use raw_sql::SqlText;
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 
 /// Nesting of blocks and helper calls followed before giving up.
@@ -60,8 +61,101 @@ pub fn extract(src: &str, tree: &Tree) -> MigrationFacts {
     extract_with(src, tree, parse_sql_remembered)
 }
 
+/// [`extract`] for a file extracted before (an editor buffer after an
+/// edit): statements whose text is unchanged are not walked again but taken
+/// from `previous`, moved to where they now are. The facts are the same as
+/// [`extract`]'s; the returned cache holds this text's statements, for the
+/// next edit.
+pub fn extract_reusing(
+    src: &str,
+    tree: &Tree,
+    previous: Option<&StatementCache>,
+) -> (MigrationFacts, StatementCache) {
+    let mut cache = StatementCache::default();
+    let facts = extract_into(src, tree, parse_sql_remembered, previous, Some(&mut cache));
+    (facts, cache)
+}
+
+/// What walking one statement of a callback gave, when the walk read
+/// nothing around the statement but module attribute values (no variable,
+/// attribute definition or local function): the same text walked in the
+/// same place of a callback, with the same attribute values, gives the same
+/// facts, only moved.
+#[derive(Debug)]
+struct Walked {
+    /// Where the statement started when it was walked.
+    start: usize,
+    /// The value of every `@name` written in the statement, when walked.
+    attributes: Vec<(String, Option<Value>)>,
+    ops: Vec<MigrationOp>,
+    /// `first_op` counted from the statement's first operation.
+    raw_sql: Vec<RawSqlText>,
+    unresolved: Vec<Unresolved>,
+}
+
+/// Statements walked in one extraction of a file, by their text and where
+/// they sit ([`Direction`], conditional), for [`extract_reusing`].
+#[derive(Debug, Default)]
+pub struct StatementCache {
+    walked: HashMap<Box<str>, Vec<Placed>>,
+}
+
+/// A statement's walk, with the callback direction and conditionality it
+/// was walked under.
+type Placed = (Direction, bool, Arc<Walked>);
+
+impl StatementCache {
+    fn get(
+        &self,
+        text: &str,
+        direction: Direction,
+        conditional: bool,
+        attrs: &ModuleAttributes,
+    ) -> Option<&Arc<Walked>> {
+        self.walked
+            .get(text)?
+            .iter()
+            .find(|(d, c, w)| {
+                *d == direction
+                    && *c == conditional
+                    && w.attributes
+                        .iter()
+                        .all(|(name, value)| attrs.get(name) == value.as_ref())
+            })
+            .map(|(_, _, w)| w)
+    }
+
+    fn insert(&mut self, text: &str, direction: Direction, conditional: bool, walked: Arc<Walked>) {
+        let list = self.walked.entry(text.into()).or_default();
+        if !list.iter().any(|(d, c, w)| {
+            *d == direction && *c == conditional && w.attributes == walked.attributes
+        }) {
+            list.push((direction, conditional, walked));
+        }
+    }
+
+    /// How many statements it holds.
+    pub fn len(&self) -> usize {
+        self.walked.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.walked.is_empty()
+    }
+}
+
 /// [`extract`] with the SQL reader given (tests use a stand-in).
 fn extract_with(src: &str, tree: &Tree, read_sql: SqlReader) -> MigrationFacts {
+    extract_into(src, tree, read_sql, None, None)
+}
+
+fn extract_into(
+    src: &str,
+    tree: &Tree,
+    read_sql: SqlReader,
+    previous: Option<&StatementCache>,
+    next: Option<&mut StatementCache>,
+) -> MigrationFacts {
     let mut facts = MigrationFacts::default();
     let modules = elixir::modules(tree, src);
     // `use` lines and callbacks count only as direct statements of a module
@@ -118,6 +212,9 @@ fn extract_with(src: &str, tree: &Tree, read_sql: SqlReader) -> MigrationFacts {
         open_tables: Vec::new(),
         follows: 0,
         over_budget: false,
+        context_read: Cell::new(false),
+        previous,
+        next,
     };
     ex.run();
     let mut facts = ex.facts;
@@ -199,6 +296,23 @@ fn attribute_definitions<'t>(
         }
     }
     out
+}
+
+/// The `name` of every `@name` in `text` (in code, strings or comments
+/// alike: one too many only makes reuse rarer).
+fn attribute_names(text: &str) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for (at, _) in text.match_indices('@') {
+        let rest = text.get(at + 1..).unwrap_or_default();
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let name = rest.get(..end).unwrap_or_default();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 fn dedup_unresolved(list: &mut Vec<Unresolved>) {
@@ -382,6 +496,14 @@ struct Extractor<'s, 't> {
     open_tables: Vec<Vec<ColumnDef>>,
     follows: usize,
     over_budget: bool,
+    /// Set when a walk reads what surrounds its statement: a variable, a
+    /// module attribute, the local functions (even to learn a name is not
+    /// one), or binds a variable for the statements after it.
+    context_read: Cell<bool>,
+    /// Statements walked by an earlier extraction of this file.
+    previous: Option<&'s StatementCache>,
+    /// Where this extraction's statements are kept, when asked to.
+    next: Option<&'s mut StatementCache>,
 }
 
 impl<'s, 't> Extractor<'s, 't> {
@@ -404,7 +526,7 @@ impl<'s, 't> Extractor<'s, 't> {
                 span: f.node.byte_range(),
             });
             self.active.push(id);
-            self.walk_body(&body, &mut Ctx::top(direction));
+            self.walk_top(&body, &mut Ctx::top(direction));
             self.active.pop();
         }
         // Helpers no callback reaches still say what they would do.
@@ -418,8 +540,124 @@ impl<'s, 't> Extractor<'s, 't> {
             let body = f.body.clone();
             let mut ctx = Ctx::top(Direction::Other);
             ctx.conditional = f.guarded;
-            self.walk_body(&body, &mut ctx);
+            self.walk_top(&body, &mut ctx);
         }
+    }
+
+    /// The statements of a function body walked from the top, each taken
+    /// from the previous extraction when it was walked there already.
+    fn walk_top(&mut self, statements: &[Node<'t>], ctx: &mut Ctx) {
+        let caching = self.previous.is_some() || self.next.is_some();
+        for stmt in statements {
+            let statement = *stmt;
+            if !caching || statement.has_error() {
+                self.walk_statement(statement, ctx);
+                continue;
+            }
+            let src = self.src;
+            let Some(text) = src.get(statement.byte_range()) else {
+                self.walk_statement(statement, ctx);
+                continue;
+            };
+            let kept = self
+                .previous
+                .and_then(|p| p.get(text, ctx.direction, ctx.conditional, &self.attrs))
+                .cloned();
+            if let Some(walked) = kept {
+                if self.replay(&walked, statement.start_byte()) {
+                    if let Some(next) = self.next.as_deref_mut() {
+                        next.insert(text, ctx.direction, ctx.conditional, walked);
+                    }
+                    continue;
+                }
+            }
+            let (ops, raw_sql, unresolved) = (
+                self.facts.ops.len(),
+                self.facts.raw_sql.len(),
+                self.facts.unresolved.len(),
+            );
+            let was_over = self.over_budget;
+            self.context_read.set(false);
+            self.walk_statement(statement, ctx);
+            let pure = !self.context_read.get() && !self.over_budget;
+            if !pure || was_over {
+                continue;
+            }
+            let Some(next) = self.next.as_deref_mut() else {
+                continue;
+            };
+            let walked = Walked {
+                start: statement.start_byte(),
+                attributes: attribute_names(text)
+                    .into_iter()
+                    .map(|name| (name.to_string(), self.attrs.get(name).cloned()))
+                    .collect(),
+                ops: self.facts.ops.get(ops..).unwrap_or_default().to_vec(),
+                raw_sql: self
+                    .facts
+                    .raw_sql
+                    .get(raw_sql..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| RawSqlText {
+                        first_op: r.first_op.saturating_sub(ops),
+                        ..r.clone()
+                    })
+                    .collect(),
+                unresolved: self
+                    .facts
+                    .unresolved
+                    .get(unresolved..)
+                    .unwrap_or_default()
+                    .to_vec(),
+            };
+            next.insert(text, ctx.direction, ctx.conditional, Arc::new(walked));
+        }
+    }
+
+    /// Add what a statement gave when walked at another offset, moved to
+    /// `start`; false (nothing added) when it would go over the budgets.
+    fn replay(&mut self, walked: &Walked, start: usize) -> bool {
+        if self.facts.ops.len() + walked.ops.len() >= MAX_OPS
+            || self.facts.raw_sql.len() + walked.raw_sql.len() >= MAX_OPS
+        {
+            return false;
+        }
+        let by = start as isize - walked.start as isize;
+        let first = self.facts.ops.len();
+        self.facts.ops.extend(walked.ops.iter().map(|op| {
+            let mut op = op.clone();
+            op.move_by(by);
+            op
+        }));
+        self.facts.raw_sql.extend(walked.raw_sql.iter().map(|r| {
+            let mut r = r.clone();
+            r.move_by(by);
+            r.first_op += first;
+            r
+        }));
+        self.facts
+            .unresolved
+            .extend(walked.unresolved.iter().map(|u| {
+                let mut u = u.clone();
+                u.move_by(by);
+                u
+            }));
+        true
+    }
+
+    /// A variable as the statement sees it (marks the walk as reading
+    /// around its statement).
+    fn var<'a>(&self, scope: &'a Scope, name: &str) -> Option<&'a Binding> {
+        self.context_read.set(true);
+        scope.get(name)
+    }
+
+    /// Whether `name` is a function of this module (marks the walk as
+    /// reading around its statement: the answer depends on the module).
+    fn is_local_function(&self, name: &str) -> bool {
+        self.context_read.set(true);
+        self.functions.iter().any(|f| f.name == name)
     }
 
     fn walk_body(&mut self, statements: &[Node<'t>], ctx: &mut Ctx) {
@@ -482,7 +720,7 @@ impl<'s, 't> Extractor<'s, 't> {
             _ if name.ends_with(".query") || name.ends_with(".query!") => {
                 self.query(node, name, verb, ctx)
             }
-            _ if !name.contains('.') && self.functions.iter().any(|f| f.name == name) => {
+            _ if !name.contains('.') && self.is_local_function(name) => {
                 let name = name.to_string();
                 let args = self.call_arguments(node, &ctx.scope);
                 self.follow(&name, args, node, ctx);
@@ -529,6 +767,8 @@ impl<'s, 't> Extractor<'s, 't> {
         };
         match operator(node, self.src) {
             Some("=") => {
+                // What it binds is read by the statements after it.
+                self.context_read.set(true);
                 self.walk_statement(right, ctx);
                 if left.kind() == "identifier" {
                     let binding = self.binding(right, &ctx.scope);
@@ -747,6 +987,7 @@ impl<'s, 't> Extractor<'s, 't> {
     /// Walk a local function's body for a call made in `ctx`, its parameters
     /// bound to the arguments. Several clauses are each walked as conditional.
     fn follow(&mut self, name: &str, args: Vec<Binding>, at: Node<'t>, ctx: &Ctx) {
+        self.context_read.set(true);
         // Helpers walk on their own when no callback reaches them.
         if ctx.direction == Direction::Other {
             return;
@@ -797,6 +1038,7 @@ impl<'s, 't> Extractor<'s, 't> {
 
     /// Variables bound by a pattern no longer hold what we knew of them.
     fn forget_pattern(&self, pattern: Node<'t>, scope: &mut Scope) {
+        self.context_read.set(true);
         if pattern.kind() == "identifier" {
             scope.vars.remove(text(pattern, self.src));
             return;
@@ -840,7 +1082,7 @@ impl<'s, 't> Extractor<'s, 't> {
                 }
                 Some(out)
             }
-            "identifier" => scope.get(text(node, self.src))?.elements.clone(),
+            "identifier" => self.var(scope, text(node, self.src))?.elements.clone(),
             "unary_operator" => {
                 let name = attribute_read(node, self.src)?;
                 let def = self.attribute_node(name, node.start_byte())?;
@@ -865,6 +1107,7 @@ impl<'s, 't> Extractor<'s, 't> {
 
     /// The value node of the last `@name` definition before `before`.
     fn attribute_node(&self, name: &str, before: usize) -> Option<Node<'t>> {
+        self.context_read.set(true);
         self.attr_defs
             .get(name)?
             .iter()
@@ -878,8 +1121,7 @@ impl<'s, 't> Extractor<'s, 't> {
     fn value(&self, node: Node<'t>, scope: &Scope) -> Value {
         let lookup = |n: Node| match n.kind() {
             "identifier" => Some(
-                scope
-                    .get(text(n, self.src))
+                self.var(scope, text(n, self.src))
                     .map(|b| b.value.clone())
                     .unwrap_or(Value::Unknown),
             ),

@@ -85,6 +85,12 @@ pub fn apply_publish(state: &mut Findings, root_uri: &str, params: &Value) {
 pub async fn settles_to_fresh(c: &mut crate::client::TestClient, root: &Path, fresh_root: &Path) {
     let expected = fresh(fresh_root);
     assert!(!expected.is_empty(), "the fixture has findings to compare");
+    settles_to(c, root, expected).await;
+}
+
+/// Wait until the server's latest diagnostics for the files under `root`
+/// equal `expected` (which may be empty: every diagnostic withdrawn).
+pub async fn settles_to(c: &mut crate::client::TestClient, root: &Path, expected: Findings) {
     let root_uri = crate::client::uri(root, "");
     let state = RefCell::new(Findings::new());
     // Fold every publication from the start (mark never moved) until equal.

@@ -388,8 +388,7 @@ impl<'s, 't> Extractor<'s, 't> {
             },
             "identifier" => {
                 let name = text(node, self.src);
-                scope
-                    .get(name)
+                self.var(scope, name)
                     .and_then(|b| b.sql.clone())
                     .ok_or_else(|| format!("`{name}` is not bound to a literal string here"))
             }
@@ -443,6 +442,7 @@ impl<'s, 't> Extractor<'s, 't> {
             return None;
         }
         let name = call_name(call, self.src)?;
+        self.context_read.set(true);
         let mut clauses = self.functions.iter().filter(|f| f.name == name);
         let f = clauses.next()?;
         if clauses.next().is_some() || !f.params.is_empty() {

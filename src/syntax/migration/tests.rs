@@ -2083,3 +2083,149 @@ fn fully_qualified_dsl_calls_are_the_dsl() {
     assert!(f.unresolved.is_empty(), "{:?}", messages(&f));
     assert_eq!(tables(&f), ["posts", "posts"]);
 }
+
+mod reuse {
+    use super::*;
+    use std::path::Path;
+
+    fn migrations_in(dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                migrations_in(&path, out);
+            } else if path.extension().is_some_and(|e| e == "exs")
+                && path.to_string_lossy().contains("migrations")
+            {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    out.push(text);
+                }
+            }
+        }
+    }
+
+    /// Extract `after` reusing the statements of `before`, and check the
+    /// facts equal a fresh extraction; the number of statements reused.
+    fn reused(before: &str, after: &str) -> usize {
+        let old_tree = elixir::parse(before).expect("parse");
+        let (first, cache) = extract_reusing(before, &old_tree, None);
+        assert_eq!(first, extract(before, &old_tree), "{before}");
+        let tree = elixir::parse(after).expect("parse");
+        let (facts, next) = extract_reusing(after, &tree, Some(&cache));
+        assert_eq!(
+            facts,
+            extract(after, &tree),
+            "reused facts differ for:\n{after}"
+        );
+        next.walked
+            .values()
+            .flatten()
+            .filter(|(d, c, w)| {
+                cache
+                    .get_walked(w)
+                    .is_some_and(|(d0, c0)| d0 == *d && c0 == *c)
+            })
+            .count()
+    }
+
+    impl StatementCache {
+        /// Where `walked` (the same allocation) sits in this cache.
+        fn get_walked(&self, walked: &Arc<Walked>) -> Option<(Direction, bool)> {
+            self.walked
+                .values()
+                .flatten()
+                .find(|(_, _, w)| Arc::ptr_eq(w, walked))
+                .map(|(d, c, _)| (*d, *c))
+        }
+    }
+
+    /// Every fixture and demo migration, edited at many places (a character
+    /// typed, one deleted, a line added): reusing statements gives exactly
+    /// the facts of a fresh extraction.
+    #[test]
+    fn edits_anywhere_in_real_migrations_give_the_fresh_facts() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        migrations_in(&root.join("tests/fixtures"), &mut files);
+        migrations_in(&root.join("examples/demo"), &mut files);
+        assert!(files.len() > 20, "{} migrations", files.len());
+        let mut total_reused = 0;
+        for text in &files {
+            let bounds: Vec<usize> = (0..=text.len())
+                .filter(|i| text.is_char_boundary(*i))
+                .collect();
+            let step = (bounds.len() / 12).max(1);
+            for at in bounds.iter().step_by(step) {
+                let (head, tail) = text.split_at(*at);
+                total_reused += reused(text, &format!("{head}x{tail}"));
+                total_reused += reused(text, &format!("{head}\n    # a note\n{tail}"));
+                if let Some(c) = tail.chars().next() {
+                    reused(text, &format!("{head}{}", &tail[c.len_utf8()..]));
+                }
+            }
+        }
+        assert!(total_reused > 1000, "only {total_reused} statements reused");
+    }
+
+    #[test]
+    fn an_edit_walks_only_the_statements_whose_text_changed() {
+        let before = change(
+            "    create table(:a) do\n      add :x, :text\n    end\n    create index(:a, [:x])\n    execute \"CREATE INDEX b_y ON b (y)\"\n    alter table(:c) do\n      add :z, :text\n    end",
+        );
+        let after = before.replace("[:x]", "[:xy]");
+        assert_eq!(reused(&before, &after), 3);
+        // Module attribute values are part of what is reused: the same
+        // statements under another `@prefix` are walked again.
+        let with_prefix = before
+            .replace(
+                "use Ecto.Migration\n",
+                "use Ecto.Migration\n  @prefix \"p\"\n",
+            )
+            .replace(
+                "create index(:a, [:x])",
+                "create index(:a, [:x], prefix: @prefix)",
+            )
+            .replace("ON b (y)", "ON #{@prefix}.b (y)");
+        assert_ne!(with_prefix, before);
+        assert_eq!(
+            reused(&with_prefix, &with_prefix.replace("[:x]", "[:xy]")),
+            3
+        );
+        assert_eq!(
+            reused(
+                &with_prefix,
+                &with_prefix.replace("@prefix \"p\"", "@prefix \"q\"")
+            ),
+            2
+        );
+        // Moved down by a line, all four are reused.
+        let moved = before.replace("def change do\n", "def change do\n    # first\n");
+        assert_ne!(moved, before);
+        assert_eq!(reused(&before, &moved), 4);
+    }
+
+    /// Statements that read what surrounds them are walked again: a
+    /// variable, a module attribute, a local function (called, or a name
+    /// that is not one yet), and the binding that later statements read.
+    #[test]
+    fn statements_that_read_their_surroundings_are_walked_again() {
+        let src = "defmodule M do\n  use Ecto.Migration\n  @t \"attr_table\"\n\n  def change do\n    name = \"var_table\"\n    create table(name) do\n      add :a, :text\n    end\n    create table(@t) do\n      add :b, :text\n    end\n    helper()\n    other()\n  end\n\n  defp helper do\n    create table(:helper_table) do\n      add :c, :text\n    end\n  end\nend\n";
+        let edits = [
+            src.replace("\"var_table\"", "\"var_table2\""),
+            src.replace("@t \"attr_table\"", "@t \"attr_table2\""),
+            src.replace("helper_table", "helper_table2"),
+            src.replace(
+                "  defp helper do",
+                "  defp other do\n    create table(:other_table) do\n      add :d, :text\n    end\n  end\n\n  defp helper do",
+            ),
+        ];
+        for after in &edits {
+            reused(src, after);
+        }
+        let after = &edits[3];
+        let tree = elixir::parse(after).expect("parse");
+        assert!(tables(&extract(after, &tree)).contains(&"other_table".to_string()));
+    }
+}
