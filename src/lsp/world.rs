@@ -93,7 +93,7 @@ pub struct World {
     /// The editor's settings (under the folders' `.ecto-ash-lsp.toml`).
     pub settings: Mutex<Config>,
     /// What was last published per file, to send only what changed.
-    pub published: Mutex<HashMap<lsp::Uri, Vec<lsp::Diagnostic>>>,
+    pub published: Mutex<HashMap<lsp::Uri, Arc<Vec<lsp::Diagnostic>>>>,
     /// Per folder, the last conversion of each file's findings to
     /// diagnostics, so an edit converts only the files whose findings moved.
     converted: Mutex<HashMap<PathBuf, HashMap<String, Converted>>>,
@@ -108,7 +108,8 @@ struct Converted {
     texts: Vec<Arc<str>>,
     encoding: Encoding,
     uri: Option<lsp::Uri>,
-    diagnostics: Vec<lsp::Diagnostic>,
+    /// Shared with what was published, so an unchanged file costs no copy.
+    diagnostics: Arc<Vec<lsp::Diagnostic>>,
 }
 
 /// Where a URI is: its folder's root and its path relative to it.
@@ -460,9 +461,10 @@ impl World {
             by_file.entry(&finding.file).or_default().push(finding);
         }
         let mut cache = lock(&self.converted);
-        let last = cache.remove(root).unwrap_or_default();
+        let mut last = cache.remove(root).unwrap_or_default();
         let mut kept: HashMap<String, Converted> = HashMap::with_capacity(by_file.len());
-        let mut by_uri: HashMap<lsp::Uri, (Vec<lsp::Diagnostic>, Option<i32>)> = HashMap::new();
+        let mut by_uri: HashMap<lsp::Uri, (Arc<Vec<lsp::Diagnostic>>, Option<i32>)> =
+            HashMap::new();
         for (rel, findings) in by_file {
             let Some(file) = snap.file(rel) else {
                 continue;
@@ -482,19 +484,15 @@ impl World {
                     && c.findings.len() == findings.len()
                     && c.findings.iter().zip(&findings).all(|(a, b)| a == *b)
             });
-            let converted = match last.get(rel) {
-                Some(c) if unchanged => Converted {
-                    findings: c.findings.clone(),
-                    texts,
-                    encoding: enc,
-                    uri: c.uri.clone(),
-                    diagnostics: c.diagnostics.clone(),
-                },
+            let converted = match last.remove(rel) {
+                Some(c) if unchanged => Converted { texts, ..c },
                 _ => Converted {
-                    diagnostics: findings
-                        .iter()
-                        .map(|f| convert::diagnostic(&snap, root, file, f, enc))
-                        .collect(),
+                    diagnostics: Arc::new(
+                        findings
+                            .iter()
+                            .map(|f| convert::diagnostic(&snap, root, file, f, enc))
+                            .collect(),
+                    ),
                     findings: findings.into_iter().cloned().collect(),
                     texts,
                     encoding: enc,
@@ -515,13 +513,13 @@ impl World {
             by_uri.insert(
                 uri,
                 (
-                    vec![lsp::Diagnostic {
+                    Arc::new(vec![lsp::Diagnostic {
                         range: lsp::Range::default(),
                         severity: Some(lsp::DiagnosticSeverity::ERROR),
                         source: Some(convert::SOURCE.into()),
                         message: format!("{problem}; this file is ignored until it is fixed"),
                         ..lsp::Diagnostic::default()
-                    }],
+                    }]),
                     None,
                 ),
             );
@@ -546,13 +544,17 @@ impl World {
             });
         }
         for (uri, (diagnostics, version)) in by_uri {
-            if published.get(&uri) == Some(&diagnostics) && !always.contains(&uri) {
+            let same = published
+                .get(&uri)
+                .is_some_and(|p| Arc::ptr_eq(p, &diagnostics) || **p == *diagnostics);
+            if same && !always.contains(&uri) {
                 continue;
             }
-            published.insert(uri.clone(), diagnostics.clone());
+            let sent = Vec::clone(&diagnostics);
+            published.insert(uri.clone(), diagnostics);
             out.push(Publish {
                 uri,
-                diagnostics,
+                diagnostics: sent,
                 version,
             });
         }
