@@ -4,11 +4,15 @@
 
 use crate::model::bases;
 use crate::model::facts::{Multitenancy, ResourceFacts, ResourceKind, TypeStorage};
-use crate::model::fold::{fold_model, underscore, ModelKey, RepoMigrationConfig, RepoModel};
+use crate::model::fold::{
+    fold_model_resuming, fold_position, underscore, Checkpoint, FoldPosition, ModelKey,
+    RepoMigrationConfig, RepoModel,
+};
 use crate::model::types::{array_inner, ash_family, ecto_family, TypeFamily};
 use crate::model::workspace::{FileRole, Workspace};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A repo module and where its migrations live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +32,8 @@ pub struct RepoInfo {
 pub struct LinkedResource {
     pub file: String,
     pub root: String,
-    pub facts: ResourceFacts,
+    /// Shared: an analysis after a migration edit reuses them as they are.
+    pub facts: Arc<ResourceFacts>,
     /// Index into [`Analysis::models`] of the model its table lives in.
     pub model: Option<usize>,
     /// Schema-qualified table name, when the table is known.
@@ -53,6 +58,40 @@ pub struct Analysis {
     /// How the project's own type modules (enums, NewTypes, embedded
     /// resources, custom types) store their values.
     pub type_storage: BTreeMap<String, TypeStorage>,
+    /// Where the next fold of each model may start (not part of the result).
+    pub checkpoints: Checkpoints,
+}
+
+/// A model's checkpoint, to keep for the next analysis.
+type KeptCheckpoint = (ModelKey, Arc<Checkpoint>);
+
+/// Linked resources, primary-key families by module, type modules.
+type Resources = (
+    Vec<LinkedResource>,
+    BTreeMap<String, Option<TypeFamily>>,
+    BTreeMap<String, TypeStorage>,
+);
+
+/// Fold checkpoints by model: a cache, equal whatever it holds, so an
+/// analysis that reused one equals a fresh one.
+#[derive(Debug, Clone, Default)]
+pub struct Checkpoints(BTreeMap<ModelKey, Arc<Checkpoint>>);
+
+impl PartialEq for Checkpoints {
+    fn eq(&self, _: &Checkpoints) -> bool {
+        true
+    }
+}
+
+impl Checkpoints {
+    /// How many models have one.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl Analysis {
@@ -128,27 +167,33 @@ pub fn analyze_after_change(ws: &Workspace, previous: &Analysis, changed: &[Stri
 fn analyze_reusing(ws: &Workspace, previous: Option<(&Analysis, &[String])>) -> Analysis {
     let repos = collect_repos(ws);
     // Models that can be taken over: same repos and configuration, and no
-    // changed file inside their migrations folder.
-    let reusable: BTreeMap<&ModelKey, &RepoModel> = match previous {
-        Some((previous, changed)) if previous.repos == repos => {
-            let dirty: BTreeSet<ModelKey> = changed
-                .iter()
-                .filter_map(|rel| match ws.classify(rel) {
-                    Some(FileRole::Migration {
-                        repo_dir, tenant, ..
-                    }) => Some(ModelKey { repo_dir, tenant }),
-                    _ => None,
-                })
-                .collect();
-            previous
-                .models
-                .iter()
-                .filter(|m| !dirty.contains(&m.key))
-                .map(|m| (&m.key, m))
-                .collect()
+    // changed file inside their migrations folder. A model with changed
+    // files folds again, from its checkpoint when every change comes after.
+    let mut reusable: BTreeMap<&ModelKey, &RepoModel> = BTreeMap::new();
+    // The earliest changed file of each dirty model.
+    let mut dirty: BTreeMap<ModelKey, FoldPosition> = BTreeMap::new();
+    let mut checkpoints: BTreeMap<&ModelKey, &Arc<Checkpoint>> = BTreeMap::new();
+    if let Some((previous, changed)) = previous.filter(|(p, _)| p.repos == repos) {
+        for rel in changed {
+            let Some((key, at)) = ws.classify(rel).and_then(|role| fold_position(rel, &role))
+            else {
+                continue;
+            };
+            match dirty.get_mut(&key) {
+                Some(earliest) if *earliest <= at => {}
+                Some(earliest) => *earliest = at,
+                None => {
+                    dirty.insert(key, at);
+                }
+            }
         }
-        _ => BTreeMap::new(),
-    };
+        for m in &previous.models {
+            if !dirty.contains_key(&m.key) {
+                reusable.insert(&m.key, m);
+            }
+        }
+        checkpoints = previous.checkpoints.0.iter().collect();
+    }
     let mut keys: BTreeMap<ModelKey, String> = BTreeMap::new();
     for f in ws.files.values() {
         if let FileRole::Migration {
@@ -167,20 +212,76 @@ fn analyze_reusing(ws: &Workspace, previous: Option<(&Analysis, &[String])>) -> 
     }
     // Migrations of MySQL, SQLite, ClickHouse… repos are not Postgres DDL.
     keys.retain(|key, _| repo_for_dir(&repos, &key.repo_dir).is_none_or(|r| r.postgres));
-    let models: Vec<RepoModel> = keys
+    let folded: Vec<(RepoModel, Option<KeptCheckpoint>)> = keys
         .into_iter()
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|(key, root)| {
+            let checkpoint = checkpoints.get(&key).copied();
             if let Some(model) = reusable.get(&key).filter(|m| m.root == root) {
-                return (*model).clone();
+                return ((*model).clone(), checkpoint.map(|c| (key, c.clone())));
             }
             let repo = repo_for_dir(&repos, &key.repo_dir);
             let config = repo.map(|r| r.config.clone()).unwrap_or_default();
-            fold_model(ws, &key, &root, repo.map(|r| r.module.clone()), &config)
+            let module = repo.map(|r| r.module.clone());
+            let earliest = dirty.get(&key);
+            // Valid while every change since it came at or after it.
+            let resume = checkpoint.filter(|c| earliest.is_some_and(|e| c.before <= *e));
+            let keep = if resume.is_some() { None } else { earliest };
+            let (model, kept) =
+                fold_model_resuming(ws, &key, &root, module, &config, resume.map(|c| &**c), keep);
+            let checkpoint = match (resume, kept) {
+                (Some(c), _) => Some(c.clone()),
+                (None, Some(kept)) => Some(Arc::new(kept)),
+                (None, None) => None,
+            };
+            (model, checkpoint.map(|c| (key, c)))
         })
         .collect();
+    let mut models = Vec::with_capacity(folded.len());
+    let mut kept_checkpoints = BTreeMap::new();
+    for (model, checkpoint) in folded {
+        models.push(model);
+        if let Some((key, c)) = checkpoint {
+            kept_checkpoints.insert(key, c);
+        }
+    }
 
+    // Resources come from Elixir files alone: when only migrations changed,
+    // the previous ones stand, linked again to the new models.
+    let (resources, primary_keys, type_storage) = match previous {
+        Some((previous, changed))
+            if changed
+                .iter()
+                .all(|rel| matches!(ws.classify(rel), Some(FileRole::Migration { .. }))) =>
+        {
+            (
+                previous.resources.clone(),
+                previous.primary_keys.clone(),
+                previous.type_storage.clone(),
+            )
+        }
+        _ => resources_of(ws),
+    };
+    let mut resources = resources;
+    for r in &mut resources {
+        r.model = None;
+        r.table = None;
+        link(r, &models);
+    }
+    Analysis {
+        repos,
+        models,
+        resources,
+        primary_keys,
+        type_storage,
+        checkpoints: Checkpoints(kept_checkpoints),
+    }
+}
+
+/// The Postgres-backed resources of the workspace (not linked yet), the
+/// primary-key family of every resource module, and the type modules.
+fn resources_of(ws: &Workspace) -> Resources {
     let templates: Vec<_> = ws
         .files
         .values()
@@ -213,22 +314,13 @@ fn analyze_reusing(ws: &Workspace, previous: Option<(&Analysis, &[String])>) -> 
             resources.push(LinkedResource {
                 file: f.rel.clone(),
                 root: f.role.root().to_string(),
-                facts: r,
+                facts: Arc::new(r),
                 model: None,
                 table: None,
             });
         }
     }
-    for r in &mut resources {
-        link(r, &models);
-    }
-    Analysis {
-        repos,
-        models,
-        resources,
-        primary_keys,
-        type_storage,
-    }
+    (resources, primary_keys, type_storage)
 }
 
 fn primary_key_family(
@@ -474,8 +566,8 @@ fn link(r: &mut LinkedResource, models: &[RepoModel]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::workspace::SourceFile;
     use std::path::Path;
-    use std::sync::Arc;
 
     fn workspace() -> Workspace {
         let files = [
@@ -520,6 +612,120 @@ mod tests {
             analyze_after_change(&ws, &before, &[rel.to_string()]),
             fresh
         );
+    }
+
+    fn migration(name: &str, body: &str) -> String {
+        format!("defmodule Shop.Repo.Migrations.{name} do\n  use Ecto.Migration\n\n  def change do\n{body}\n  end\nend\n")
+    }
+
+    /// A buffer typed in again and again: the fold starts from the state
+    /// before the edited migration, and every result equals a fresh fold,
+    /// through edits before it, files added and removed.
+    #[test]
+    fn folding_again_from_a_checkpoint_equals_a_fresh_fold() {
+        let mut ws = workspace();
+        let files = [
+            ("priv/repo/migrations/20240201000000_a.exs", migration("A", "    create table(:a) do\n      add :x, :text\n    end")),
+            ("priv/repo/migrations/20240301000000_b.exs", migration("B", "    alter table(:a) do\n      add :y, :text\n    end")),
+            ("priv/repo/migrations/20240401000000_c.exs", migration("C", "    create index(:a, [:y])\n    create table(:c) do\n      add :z, :text\n    end")),
+        ];
+        for (rel, text) in &files {
+            ws.files.insert(
+                rel.to_string(),
+                SourceFile::from_text(
+                    rel.to_string(),
+                    ws.classify(rel).expect("a migration"),
+                    Arc::from(text.as_str()),
+                ),
+            );
+        }
+        let b = "priv/repo/migrations/20240301000000_b.exs";
+        let c = "priv/repo/migrations/20240401000000_c.exs";
+        let mut analysis = analyze(&ws);
+        assert!(analysis.checkpoints.is_empty());
+        let key = ModelKey {
+            repo_dir: "priv/repo".into(),
+            tenant: false,
+        };
+        let mut step =
+            |ws: &mut Workspace, rel: &str, text: Option<String>| -> Option<Arc<Checkpoint>> {
+                match text {
+                    Some(text) => {
+                        if !ws.set_text(rel, Arc::from(text.as_str())) {
+                            ws.files.insert(
+                                rel.to_string(),
+                                SourceFile::from_text(
+                                    rel.to_string(),
+                                    ws.classify(rel).expect("a migration"),
+                                    Arc::from(text.as_str()),
+                                ),
+                            );
+                        }
+                    }
+                    None => {
+                        ws.files.remove(rel);
+                    }
+                }
+                let next = analyze_after_change(ws, &analysis, &[rel.to_string()]);
+                assert_eq!(next, analyze(ws), "after changing {rel}");
+                assert_eq!(next.models, analyze(ws).models);
+                analysis = next;
+                analysis.checkpoints.0.get(&key).cloned()
+            };
+        let text_b = |ws: &Workspace| {
+            ws.files
+                .get(b)
+                .map(|f| f.text.to_string())
+                .unwrap_or_default()
+        };
+        let first = {
+            let t = text_b(&ws).replace(":y", ":yy");
+            step(&mut ws, b, Some(t))
+        }
+        .expect("a checkpoint");
+        assert_eq!(first.before.1, b);
+        // Typing on in the same file resumes from the same checkpoint.
+        let again = {
+            let t = text_b(&ws).replace(":yy", ":yyy");
+            step(&mut ws, b, Some(t))
+        }
+        .expect("kept");
+        assert!(Arc::ptr_eq(&first, &again));
+        // A later file changes: still valid.
+        let later = step(
+            &mut ws,
+            c,
+            Some(migration(
+                "C",
+                "    create table(:c) do\n      add :w, :text\n    end",
+            )),
+        )
+        .expect("kept");
+        assert!(Arc::ptr_eq(&first, &later));
+        // An earlier file changes: folded from the start, checkpoint moved.
+        let a = "priv/repo/migrations/20240201000000_a.exs";
+        let moved = step(
+            &mut ws,
+            a,
+            Some(migration(
+                "A",
+                "    create table(:a) do\n      add :x, :integer\n    end",
+            )),
+        )
+        .expect("new");
+        assert!(!Arc::ptr_eq(&first, &moved));
+        assert_eq!(moved.before.1, a);
+        // A file added before it and one removed after it.
+        step(
+            &mut ws,
+            "priv/repo/migrations/20240101000000_first.exs",
+            Some(migration("First", "    create table(:first) do\n    end")),
+        );
+        step(&mut ws, c, None);
+        {
+            let t = text_b(&ws).replace(":yyy", ":q");
+            step(&mut ws, b, Some(t))
+        };
     }
 
     #[test]

@@ -319,6 +319,85 @@ pub fn fold_model(
     fold_model_through(ws, key, root, repo_module, config, None)
 }
 
+/// Where a migration file sits in the fold order of its model: by version,
+/// then path (a version that is not a number folds first).
+pub type FoldPosition = (u128, String);
+
+/// The fold position of a migration file, with the model it belongs to.
+pub fn fold_position(rel: &str, role: &FileRole) -> Option<(ModelKey, FoldPosition)> {
+    match role {
+        FileRole::Migration {
+            repo_dir,
+            tenant,
+            version,
+            ..
+        } => Some((
+            ModelKey {
+                repo_dir: repo_dir.clone(),
+                tenant: *tenant,
+            },
+            (version_number(version.as_deref()), rel.to_string()),
+        )),
+        _ => None,
+    }
+}
+
+fn version_number(version: Option<&str>) -> u128 {
+    version.and_then(|v| v.parse::<u128>().ok()).unwrap_or(0)
+}
+
+/// A model folded up to, not including, one migration file: while only
+/// that file and later ones change (an editor buffer being typed in), the
+/// fold starts again from here instead of from the first migration.
+#[derive(Debug)]
+pub struct Checkpoint {
+    /// The first file not folded in.
+    pub before: FoldPosition,
+    /// The configuration it was folded under.
+    config: RepoMigrationConfig,
+    tables: BTreeMap<String, FoldedTable>,
+    events: Vec<FoldEvent>,
+    unresolved_text: Vec<String>,
+}
+
+/// [`fold_model`], starting from `resume` when given (its files before
+/// `resume.before` must be unchanged, which the caller knows), and keeping
+/// the state before the file at `keep` for the next fold. The model is the
+/// same as [`fold_model`]'s.
+pub fn fold_model_resuming(
+    ws: &Workspace,
+    key: &ModelKey,
+    root: &str,
+    repo_module: Option<String>,
+    config: &RepoMigrationConfig,
+    resume: Option<&Checkpoint>,
+    keep: Option<&FoldPosition>,
+) -> (RepoModel, Option<Checkpoint>) {
+    let resume = resume.filter(|c| c.config == *config);
+    let mut kept = None;
+    let model = fold_files(
+        ws,
+        key,
+        root,
+        repo_module,
+        config,
+        None,
+        resume,
+        |at, folder| {
+            if kept.is_none() && keep.is_some_and(|k| at >= k) {
+                kept = Some(Checkpoint {
+                    before: at.clone(),
+                    config: folder.config.clone(),
+                    tables: folder.model.tables.clone(),
+                    events: folder.model.events.clone(),
+                    unresolved_text: folder.model.unresolved_text.clone(),
+                });
+            }
+        },
+    );
+    (model, kept)
+}
+
 /// [`fold_model`], stopping after the migration file `last` when given: the
 /// database as that migration leaves it.
 pub fn fold_model_through(
@@ -328,6 +407,22 @@ pub fn fold_model_through(
     repo_module: Option<String>,
     config: &RepoMigrationConfig,
     last: Option<&str>,
+) -> RepoModel {
+    fold_files(ws, key, root, repo_module, config, last, None, |_, _| {})
+}
+
+/// The fold itself: from the first file, or from `resume`; `before_file`
+/// sees the state before each file folded.
+#[allow(clippy::too_many_arguments)]
+fn fold_files(
+    ws: &Workspace,
+    key: &ModelKey,
+    root: &str,
+    repo_module: Option<String>,
+    config: &RepoMigrationConfig,
+    last: Option<&str>,
+    resume: Option<&Checkpoint>,
+    mut before_file: impl FnMut(&FoldPosition, &Folder),
 ) -> RepoModel {
     let default_schema = if key.tenant {
         TENANT_SCHEMA.to_string()
@@ -347,11 +442,7 @@ pub fn fold_model_through(
                 version,
                 ..
             } if *repo_dir == key.repo_dir && *tenant == key.tenant => {
-                let v = version
-                    .as_deref()
-                    .and_then(|v| v.parse::<u128>().ok())
-                    .unwrap_or(0);
-                Some((v, f.rel.as_str()))
+                Some((version_number(version.as_deref()), f.rel.as_str()))
             }
             _ => None,
         })
@@ -370,7 +461,22 @@ pub fn fold_model_through(
         },
         config: config.clone(),
     };
-    for (_, rel) in files {
+    let mut skip_before = None;
+    if let Some(c) = resume {
+        folder.model.tables = c.tables.clone();
+        folder.model.events = c.events.clone();
+        folder.model.unresolved_text = c.unresolved_text.clone();
+        skip_before = Some(&c.before);
+    }
+    let mut at: FoldPosition = (0, String::new());
+    for (version, rel) in files {
+        at.0 = version;
+        at.1.clear();
+        at.1.push_str(rel);
+        if skip_before.is_some_and(|b| at < *b) {
+            continue;
+        }
+        before_file(&at, &folder);
         let Some(file) = ws.files.get(rel) else {
             continue;
         };
