@@ -72,6 +72,7 @@ pub fn extract_reusing(
     previous: Option<&StatementCache>,
 ) -> (MigrationFacts, StatementCache) {
     let mut cache = StatementCache::default();
+    cache.walked.reserve(previous.map_or(0, |p| p.walked.len()));
     let facts = extract_into(src, tree, parse_sql_remembered, previous, Some(&mut cache));
     (facts, cache)
 }
@@ -97,7 +98,7 @@ struct Walked {
 /// they sit ([`Direction`], conditional), for [`extract_reusing`].
 #[derive(Debug, Default)]
 pub struct StatementCache {
-    walked: HashMap<Box<str>, Vec<Placed>>,
+    walked: foldhash::HashMap<Arc<str>, Vec<Placed>>,
 }
 
 /// A statement's walk, with the callback direction and conditionality it
@@ -111,10 +112,9 @@ impl StatementCache {
         direction: Direction,
         conditional: bool,
         attrs: &ModuleAttributes,
-    ) -> Option<&Arc<Walked>> {
-        self.walked
-            .get(text)?
-            .iter()
+    ) -> Option<(&Arc<str>, &Arc<Walked>)> {
+        let (key, list) = self.walked.get_key_value(text)?;
+        list.iter()
             .find(|(d, c, w)| {
                 *d == direction
                     && *c == conditional
@@ -122,11 +122,17 @@ impl StatementCache {
                         .iter()
                         .all(|(name, value)| attrs.get(name) == value.as_ref())
             })
-            .map(|(_, _, w)| w)
+            .map(|(_, _, w)| (key, w))
     }
 
-    fn insert(&mut self, text: &str, direction: Direction, conditional: bool, walked: Arc<Walked>) {
-        let list = self.walked.entry(text.into()).or_default();
+    fn insert(
+        &mut self,
+        text: Arc<str>,
+        direction: Direction,
+        conditional: bool,
+        walked: Arc<Walked>,
+    ) {
+        let list = self.walked.entry(text).or_default();
         if !list.iter().any(|(d, c, w)| {
             *d == direction && *c == conditional && w.attributes == walked.attributes
         }) {
@@ -562,11 +568,11 @@ impl<'s, 't> Extractor<'s, 't> {
             let kept = self
                 .previous
                 .and_then(|p| p.get(text, ctx.direction, ctx.conditional, &self.attrs))
-                .cloned();
-            if let Some(walked) = kept {
+                .map(|(key, walked)| (key.clone(), walked.clone()));
+            if let Some((key, walked)) = kept {
                 if self.replay(&walked, statement.start_byte()) {
                     if let Some(next) = self.next.as_deref_mut() {
-                        next.insert(text, ctx.direction, ctx.conditional, walked);
+                        next.insert(key, ctx.direction, ctx.conditional, walked);
                     }
                     continue;
                 }
@@ -611,7 +617,12 @@ impl<'s, 't> Extractor<'s, 't> {
                     .unwrap_or_default()
                     .to_vec(),
             };
-            next.insert(text, ctx.direction, ctx.conditional, Arc::new(walked));
+            next.insert(
+                Arc::from(text),
+                ctx.direction,
+                ctx.conditional,
+                Arc::new(walked),
+            );
         }
     }
 

@@ -8,7 +8,28 @@ const MARKER: &str = "ecto-ash-lsp: ignore";
 /// silences the next line; a trailing comment silences its own line.
 pub fn suppressions(src: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
-    for (line_no, line) in src.lines().enumerate() {
+    // Only the lines holding the marker, found in one pass over the text.
+    let mut line_no = 0;
+    let mut counted_to = 0;
+    let mut last_line_start = None;
+    for found in memchr::memmem::find_iter(src.as_bytes(), MARKER.as_bytes()) {
+        let start = src
+            .get(..found)
+            .and_then(|before| before.rfind('\n'))
+            .map_or(0, |nl| nl + 1);
+        if last_line_start == Some(start) {
+            continue;
+        }
+        last_line_start = Some(start);
+        let between = src.as_bytes().get(counted_to..start).unwrap_or_default();
+        line_no += memchr::memchr_iter(b'\n', between).count();
+        counted_to = start;
+        let end = src
+            .get(start..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(src.len(), |nl| start + nl);
+        let line = src.get(start..end).unwrap_or_default();
+        let line = line.strip_suffix('\r').unwrap_or(line);
         let Some(at) = line.find(MARKER) else {
             continue;
         };
@@ -53,6 +74,24 @@ pub fn suppressions(src: &str) -> Vec<Suppression> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_markers_on_any_line_with_crlf_and_twice_on_a_line() {
+        let src = "# ecto-ash-lsp: ignore extra-column\r\na\r\n\r\nb # ecto-ash-lsp: ignore unresolved # ecto-ash-lsp: ignore parse-error\r\nc\r\n  # ecto-ash-lsp: ignore missing-table — why\r\nd";
+        let s = suppressions(src);
+        let got: Vec<(usize, Vec<String>)> = s
+            .into_iter()
+            .map(|s| (s.applies_to_line, s.codes))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, vec!["extra-column".to_string()]),
+                (3, vec!["unresolved".to_string()]),
+                (6, vec!["missing-table".to_string()]),
+            ]
+        );
+    }
 
     #[test]
     fn reads_codes_and_target_line() {
