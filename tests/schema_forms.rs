@@ -91,7 +91,7 @@ fn schema_json_snapshot() {
 #[test]
 fn model_details_snapshot() {
     let mut out = String::new();
-    let mut models: Vec<&RepoModel> = report().analysis.models.iter().collect();
+    let mut models: Vec<&RepoModel> = report().analysis.models.iter().map(|m| &**m).collect();
     models.sort_by(|a, b| a.key.cmp(&b.key));
     for m in models {
         let repo = m.repo_module.as_deref().unwrap_or("?");

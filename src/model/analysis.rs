@@ -49,7 +49,9 @@ impl LinkedResource {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Analysis {
     pub repos: Vec<RepoInfo>,
-    pub models: Vec<RepoModel>,
+    /// Shared: an analysis after an edit takes over the models it need not
+    /// fold again.
+    pub models: Vec<Arc<RepoModel>>,
     /// Postgres-backed resources and schemas (others are in `other_modules`).
     pub resources: Vec<LinkedResource>,
     /// Primary-key type family of every resource module seen, postgres or
@@ -102,7 +104,7 @@ impl Analysis {
     }
 
     pub fn model_of(&self, r: &LinkedResource) -> Option<&RepoModel> {
-        r.model.and_then(|i| self.models.get(i))
+        r.model.and_then(|i| self.models.get(i)).map(|m| &**m)
     }
 
     /// Resources mapped to a table of a model.
@@ -169,7 +171,7 @@ fn analyze_reusing(ws: &Workspace, previous: Option<(&Analysis, &[String])>) -> 
     // Models that can be taken over: same repos and configuration, and no
     // changed file inside their migrations folder. A model with changed
     // files folds again, from its checkpoint when every change comes after.
-    let mut reusable: BTreeMap<&ModelKey, &RepoModel> = BTreeMap::new();
+    let mut reusable: BTreeMap<&ModelKey, &Arc<RepoModel>> = BTreeMap::new();
     // The earliest changed file of each dirty model.
     let mut dirty: BTreeMap<ModelKey, FoldPosition> = BTreeMap::new();
     let mut checkpoints: BTreeMap<&ModelKey, &Arc<Checkpoint>> = BTreeMap::new();
@@ -212,14 +214,14 @@ fn analyze_reusing(ws: &Workspace, previous: Option<(&Analysis, &[String])>) -> 
     }
     // Migrations of MySQL, SQLite, ClickHouse… repos are not Postgres DDL.
     keys.retain(|key, _| repo_for_dir(&repos, &key.repo_dir).is_none_or(|r| r.postgres));
-    let folded: Vec<(RepoModel, Option<KeptCheckpoint>)> = keys
+    let folded: Vec<(Arc<RepoModel>, Option<KeptCheckpoint>)> = keys
         .into_iter()
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|(key, root)| {
             let checkpoint = checkpoints.get(&key).copied();
             if let Some(model) = reusable.get(&key).filter(|m| m.root == root) {
-                return ((*model).clone(), checkpoint.map(|c| (key, c.clone())));
+                return (Arc::clone(model), checkpoint.map(|c| (key, c.clone())));
             }
             let repo = repo_for_dir(&repos, &key.repo_dir);
             let config = repo.map(|r| r.config.clone()).unwrap_or_default();
@@ -235,7 +237,7 @@ fn analyze_reusing(ws: &Workspace, previous: Option<(&Analysis, &[String])>) -> 
                 (None, Some(kept)) => Some(Arc::new(kept)),
                 (None, None) => None,
             };
-            (model, checkpoint.map(|c| (key, c)))
+            (Arc::new(model), checkpoint.map(|c| (key, c)))
         })
         .collect();
     let mut models = Vec::with_capacity(folded.len());
@@ -485,7 +487,7 @@ fn repo_for_dir<'r>(repos: &'r [RepoInfo], repo_dir: &str) -> Option<&'r RepoInf
     })
 }
 
-fn link(r: &mut LinkedResource, models: &[RepoModel]) {
+fn link(r: &mut LinkedResource, models: &[Arc<RepoModel>]) {
     let tenant = r.is_tenant();
     let Some(table) = r.facts.table.as_ref().and_then(|t| t.value()).cloned() else {
         return;
