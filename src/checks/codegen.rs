@@ -6,10 +6,11 @@
 //! migration it would write. Each project root's stance (convention.rs)
 //! decides which of the rules speak.
 
+use crate::checks::rebase::Edits;
 use crate::checks::rules::{
     CODEGEN_WOULD_RECREATE, SNAPSHOTS_UNTRACKED, STALE_SNAPSHOT, UNRESOLVED,
 };
-use crate::checks::{FileKey, Finding};
+use crate::checks::{FileKey, Finding, Reuse};
 use crate::model::analysis::{unseen_columns, Analysis, LinkedResource, UnseenColumns};
 use crate::model::convention;
 use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind, Span, TypeStorage};
@@ -35,6 +36,7 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
 /// [`check`] reusing what `memo` kept from an earlier run where its inputs
 /// are unchanged (a keystroke changes one file): the result is the same.
 pub fn check_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) {
+    memo.reuse = Reuse::default();
     if let Some((file, span)) = moved_snapshots(ws) {
         out.push(Finding::new(
             &UNRESOLVED,
@@ -104,6 +106,19 @@ struct Difference {
     text: String,
     /// Where the snapshot says the other thing.
     at: Option<Span>,
+}
+
+impl Plan {
+    /// Move the spans into the snapshot; false when one cannot be moved.
+    fn rebase(&mut self, edits: &Edits) -> bool {
+        match self {
+            Plan::Alter { file, differences } => differences.iter_mut().all(|d| {
+                let Difference { text: _, at } = d;
+                at.as_mut().is_none_or(|at| edits.span(file, at))
+            }),
+            Plan::Create | Plan::Quiet => true,
+        }
+    }
 }
 
 struct RootPlan<'a> {
@@ -226,6 +241,25 @@ impl<'a> PlanKey<'a> {
         }
     }
 
+    /// Move the resources' facts; false when the key holds the text of an
+    /// edited file (the target's resource file or snapshot) or a span the
+    /// edits replaced.
+    fn rebase(&mut self, edits: &Edits) -> bool {
+        let texts_kept = self
+            .resources
+            .iter()
+            .filter_map(|(_, file)| file.as_ref())
+            .chain(&self.snapshot)
+            .all(|f| !edits.outdates(f));
+        texts_kept
+            && self
+                .resources
+                .iter_mut()
+                .map(|((r, _), _)| r)
+                .chain(self.destinations.iter_mut().flatten().map(|(r, _)| r))
+                .all(|r| edits.resource(r.to_mut()))
+    }
+
     fn into_owned(self) -> PlanKey<'static> {
         let owned = |c: Option<Cow<str>>| c.map(|c| Cow::Owned(c.into_owned()));
         PlanKey {
@@ -265,9 +299,29 @@ pub struct Memo {
     snapshots: HashMap<String, (SnapshotsKey, Arc<RootSnapshots>)>,
     shared: Option<SharedKey>,
     plans: HashMap<TargetId, (PlanKey<'static>, Plan)>,
+    pub(crate) reuse: Reuse,
 }
 
 impl Memo {
+    /// Move the kept comparisons to the edited texts. Entries keyed by the
+    /// exact text of an edited file can never match again and go; so does
+    /// a comparison with a span the edits replaced.
+    pub(crate) fn rebase(&mut self, edits: &Edits) {
+        // Snapshots hold spans only of the snapshot and ignore files they key on.
+        self.snapshots
+            .retain(|_, (key, _)| !key.files.iter().any(|f| edits.outdates(f)));
+        let shared_outdated = self
+            .shared
+            .as_ref()
+            .is_some_and(|s| s.repo_files.iter().flatten().any(|f| edits.outdates(f)));
+        if shared_outdated {
+            self.shared = None;
+            self.plans.clear();
+        }
+        self.plans
+            .retain(|_, (key, plan)| key.rebase(edits) && plan.rebase(edits));
+    }
+
     fn snapshots(&mut self, ws: &Workspace, root: &str, repo_hint: &str) -> Arc<RootSnapshots> {
         let key = SnapshotsKey::new(ws, repo_hint);
         if let Some((k, s)) = self.snapshots.get(root) {
@@ -305,9 +359,11 @@ impl Memo {
         let id = target_id(t);
         if let Some((kept, plan)) = self.plans.get(&id) {
             if *kept == key {
+                self.reuse.count(true);
                 return plan.clone();
             }
         }
+        self.reuse.count(false);
         let plan = plan_for(ws, analysis, snapshots, t);
         self.plans.insert(id, (key.into_owned(), plan.clone()));
         plan

@@ -3,12 +3,13 @@
 //! was in SQL we could not read, or an unreadable statement mentions it),
 //! checks that need the whole table stay quiet rather than guess.
 
+use crate::checks::rebase::Edits;
 use crate::checks::rules::{
     BELONGS_TO_WITHOUT_FOREIGN_KEY, COLUMN_TYPE_MISMATCH, EXTRA_COLUMN,
     IDENTITY_WITHOUT_UNIQUE_INDEX, MISSING_COLUMN, MISSING_TABLE, NULLABILITY_MISMATCH,
     PRIMARY_KEY_MISMATCH, TABLE_WITHOUT_RESOURCE,
 };
-use crate::checks::Finding;
+use crate::checks::{Finding, Reuse};
 use crate::model::analysis::{
     unseen_columns, Analysis, LinkedResource, UnseenColumns, PAPER_TRAIL_EXTENSION,
 };
@@ -30,18 +31,21 @@ pub fn check_with(analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) 
         memo.resources.clear();
     }
     memo.resources.truncate(analysis.resources.len());
+    memo.reuse = Reuse::default();
     for (i, r) in analysis.resources.iter().enumerate() {
         let key = ResourceKey::new(analysis, r);
-        if let Some((kept, findings)) = memo.resources.get(i) {
+        if let Some(Some((kept, findings))) = memo.resources.get(i) {
             if *kept == key {
                 out.extend(findings.iter().cloned());
+                memo.reuse.count(true);
                 continue;
             }
         }
+        memo.reuse.count(false);
         let mut findings = Vec::new();
         check_resource(analysis, r, &mut findings);
         out.extend(findings.iter().cloned());
-        let entry = (key.into_owned(), findings);
+        let entry = Some((key.into_owned(), findings));
         match memo.resources.get_mut(i) {
             Some(slot) => *slot = entry,
             None => memo.resources.push(entry),
@@ -58,7 +62,24 @@ pub fn check_with(analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) 
 pub struct Memo {
     /// The type modules every resource's comparison reads.
     type_storage: Option<BTreeMap<String, TypeStorage>>,
-    resources: Vec<(ResourceKey<'static>, Vec<Finding>)>,
+    /// `None` where an edit made the kept entry unusable.
+    resources: Vec<Option<(ResourceKey<'static>, Vec<Finding>)>>,
+    pub(crate) reuse: Reuse,
+}
+
+impl Memo {
+    /// Move the kept keys and findings to the edited texts; drop an entry
+    /// with a span the edits replaced.
+    pub(crate) fn rebase(&mut self, edits: &Edits) {
+        for slot in &mut self.resources {
+            let moved = slot
+                .as_mut()
+                .is_some_and(|(key, findings)| key.rebase(edits) && edits.findings(findings));
+            if !moved {
+                *slot = None;
+            }
+        }
+    }
 }
 
 /// What [`check_resource`] reads besides the type modules: the resource,
@@ -115,6 +136,13 @@ impl<'a> ResourceKey<'a> {
                 })
                 .collect(),
         }
+    }
+
+    /// Move the resource's facts and the table's provenance (the rest of
+    /// the key holds no spans).
+    fn rebase(&mut self, edits: &Edits) -> bool {
+        edits.resource(self.resource.to_mut())
+            && self.table.as_mut().is_none_or(|t| edits.table(t.to_mut()))
     }
 
     fn into_owned(self) -> ResourceKey<'static> {
