@@ -10,11 +10,12 @@ pub mod reading;
 mod rebase;
 pub mod rules;
 
-use crate::model::analysis::Analysis;
+use crate::model::analysis::{Analysis, LinkedResource};
 use crate::model::config::RuleLevel;
 use crate::model::facts::Span;
 use crate::model::workspace::{FileRole, SourceFile, Workspace};
 pub use rules::{Rule, Severity};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Another place that explains a finding (where the table was made, the
@@ -137,6 +138,25 @@ impl FileKey {
 
     pub(crate) fn at(ws: &Workspace, rel: &str) -> Option<FileKey> {
         ws.files.get(rel).map(FileKey::of)
+    }
+}
+
+/// The resources by module name: [`Analysis::resource`] without a scan,
+/// for memo keys that look up every `belongs_to` destination on every run.
+pub(crate) struct Modules<'a>(HashMap<&'a str, &'a LinkedResource>);
+
+impl<'a> Modules<'a> {
+    pub(crate) fn of(analysis: &'a Analysis) -> Modules<'a> {
+        let mut by_name = HashMap::with_capacity(analysis.resources.len());
+        for r in &analysis.resources {
+            // The first of a name, as `Analysis::resource` finds it.
+            by_name.entry(r.facts.module.as_str()).or_insert(r);
+        }
+        Modules(by_name)
+    }
+
+    pub(crate) fn resource(&self, module: &str) -> Option<&'a LinkedResource> {
+        self.0.get(module).copied()
     }
 }
 
@@ -484,6 +504,52 @@ mod tests {
         assert!(ws.set_text(PAYMENT, payment.unwrap_or_else(|| Arc::from(""))));
         analysis = analyze_after_change(&ws, &analysis, &[PAYMENT.to_string()]);
         assert_eq!(run_with(&ws, &analysis, &mut memo), run(&ws, &analysis));
+    }
+
+    /// One random splice: which file, where (a fraction of its length),
+    /// how many chars go, and what comes in.
+    type RandomEdit = (usize, f64, usize, String);
+
+    fn random_edits() -> impl proptest::strategy::Strategy<Value = Vec<RandomEdit>> {
+        use proptest::prelude::*;
+        let inserted = proptest::collection::vec(
+            prop::sample::select(vec![
+                "x", " ", "\n", "# c\n", ":", ",", "é", "😀", "_id", "do", "end", "\"",
+            ]),
+            0..4,
+        )
+        .prop_map(|parts| parts.concat());
+        proptest::collection::vec((0..3usize, 0.0..1.0f64, 0..6usize, inserted), 1..6)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Random splices of a migration, a resource and a snapshot, each
+        /// run reusing the rebased memo, give exactly fresh checks.
+        #[test]
+        fn random_splices_reuse_equals_fresh(edits in random_edits()) {
+            let mut ws = workspace();
+            let mut analysis = analyze(&ws);
+            let mut memo = Memo::default();
+            run_with(&ws, &analysis, &mut memo);
+            for (which, at, removed, inserted) in edits {
+                let rel = [MIGRATION, PAYMENT, PAYMENT_SNAPSHOT][which];
+                let text = ws.files.get(rel).map(|f| f.text.to_string()).unwrap_or_default();
+                let mut start = (text.len() as f64 * at) as usize;
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let end = text[start..]
+                    .char_indices()
+                    .nth(removed)
+                    .map_or(text.len(), |(i, _)| start + i);
+                let edited = format!("{}{inserted}{}", &text[..start], &text[end..]);
+                proptest::prop_assert!(ws.set_text(rel, Arc::from(edited)));
+                analysis = analyze_after_change(&ws, &analysis, &[rel.to_string()]);
+                proptest::prop_assert_eq!(run_with(&ws, &analysis, &mut memo), run(&ws, &analysis));
+            }
+        }
     }
 
     #[test]

@@ -37,6 +37,26 @@ impl Edits {
     /// nothing kept can match a file that was not there.
     pub(crate) fn since(kept: &mut Vec<(String, Arc<str>)>, ws: &Workspace) -> Edits {
         let mut splices = Vec::new();
+        let mut changed = |path: &str, old: &Arc<str>, new: &Arc<str>| {
+            if !Arc::ptr_eq(old, new) {
+                let splice = Splice::between(old, new);
+                if !splice.is_identity() {
+                    splices.push((path.to_string(), splice));
+                }
+            }
+        };
+        let same_files = kept.len() == ws.files.len()
+            && kept.iter().zip(ws.files.keys()).all(|((a, _), b)| a == b);
+        if same_files {
+            // The usual keystroke: the same files, one text replaced.
+            for ((path, text), file) in kept.iter_mut().zip(ws.files.values()) {
+                changed(path, text, &file.text);
+                if !Arc::ptr_eq(text, &file.text) {
+                    *text = file.text.clone();
+                }
+            }
+            return Edits { splices };
+        }
         let mut now = Vec::with_capacity(ws.files.len());
         let mut old = std::mem::take(kept).into_iter().peekable();
         for (rel, file) in &ws.files {
@@ -44,12 +64,7 @@ impl Edits {
             while old.next_if(|(o, _)| o < rel).is_some() {}
             match old.next_if(|(o, _)| o == rel) {
                 Some((path, text)) => {
-                    if !Arc::ptr_eq(&text, &file.text) {
-                        let splice = Splice::between(&text, &file.text);
-                        if !splice.is_identity() {
-                            splices.push((path.clone(), splice));
-                        }
-                    }
+                    changed(&path, &text, &file.text);
                     now.push((path, file.text.clone()));
                 }
                 None => now.push((rel.clone(), file.text.clone())),
