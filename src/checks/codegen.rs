@@ -154,7 +154,7 @@ impl<'a> RootPlan<'a> {
 
 /// What [`RootSnapshots::read`] reads: the git repositories, every snapshot
 /// and ignore file, and the repo folder it asks about.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct SnapshotsKey {
     repo_hint: String,
     git: Vec<GitRepo>,
