@@ -7,13 +7,15 @@ pub mod collisions;
 pub mod drift;
 pub mod idempotency;
 pub mod reading;
+mod rebase;
 pub mod rules;
 
-use crate::model::analysis::Analysis;
+use crate::model::analysis::{Analysis, LinkedResource};
 use crate::model::config::RuleLevel;
 use crate::model::facts::Span;
 use crate::model::workspace::{FileRole, SourceFile, Workspace};
 pub use rules::{Rule, Severity};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Another place that explains a finding (where the table was made, the
@@ -139,6 +141,25 @@ impl FileKey {
     }
 }
 
+/// The resources by module name: [`Analysis::resource`] without a scan,
+/// for memo keys that look up every `belongs_to` destination on every run.
+pub(crate) struct Modules<'a>(HashMap<&'a str, &'a LinkedResource>);
+
+impl<'a> Modules<'a> {
+    pub(crate) fn of(analysis: &'a Analysis) -> Modules<'a> {
+        let mut by_name = HashMap::with_capacity(analysis.resources.len());
+        for r in &analysis.resources {
+            // The first of a name, as `Analysis::resource` finds it.
+            by_name.entry(r.facts.module.as_str()).or_insert(r);
+        }
+        Modules(by_name)
+    }
+
+    pub(crate) fn resource(&self, module: &str) -> Option<&'a LinkedResource> {
+        self.0.get(module).copied()
+    }
+}
+
 /// Run every check, apply configured levels and suppression comments, and
 /// sort as CONTRACT.md says (file, line, column, code).
 pub fn run(ws: &Workspace, analysis: &Analysis) -> Vec<Finding> {
@@ -149,13 +170,51 @@ pub fn run(ws: &Workspace, analysis: &Analysis) -> Vec<Finding> {
 /// its inputs are unchanged (the server keeps one per folder).
 #[derive(Debug, Default)]
 pub struct Memo {
+    /// Each file's text as the kept work last saw it (sorted by path): an
+    /// edited file's splice moves the kept spans before they are compared.
+    texts: Vec<(String, Arc<str>)>,
     drift: drift::Memo,
     idempotency: idempotency::Memo,
     codegen: codegen::Memo,
 }
 
+/// How much of its work the last run reused, per memoized unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reuse {
+    pub reused: usize,
+    pub computed: usize,
+}
+
+impl Reuse {
+    fn count(&mut self, reused: bool) {
+        if reused {
+            self.reused += 1;
+        } else {
+            self.computed += 1;
+        }
+    }
+}
+
+impl Memo {
+    /// Reuse in the last run: drift by resource, idempotency by migration,
+    /// codegen by table compared with its snapshot.
+    pub fn last_run(&self) -> [(&'static str, Reuse); 3] {
+        [
+            ("drift", self.drift.reuse),
+            ("idempotency", self.idempotency.reuse),
+            ("codegen", self.codegen.reuse),
+        ]
+    }
+}
+
 /// [`run`], reusing `memo`: the findings are the same as [`run`]'s.
 pub fn run_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo) -> Vec<Finding> {
+    let edits = rebase::Edits::since(&mut memo.texts, ws);
+    if !edits.is_empty() {
+        memo.drift.rebase(&edits);
+        memo.idempotency.rebase(&edits);
+        memo.codegen.rebase(&edits);
+    }
     let mut findings = Vec::new();
     drift::check_with(analysis, &mut memo.drift, &mut findings);
     idempotency::check_with(ws, analysis, &mut memo.idempotency, &mut findings);
@@ -279,6 +338,219 @@ mod tests {
     const ACCOUNT: &str = "lib/ledger/accounts/account.ex";
     const MIGRATION: &str = "priv/repo/migrations/20240212101502_migrate_resources1.exs";
     const PAYMENT_SNAPSHOT: &str = "priv/resource_snapshots/repo/payments/20240212101502.json";
+
+    /// The memo's reuse in its last run, for one family.
+    fn reuse_of(memo: &Memo, family: &str) -> Reuse {
+        memo.last_run()
+            .into_iter()
+            .find(|(name, _)| *name == family)
+            .map(|(_, reuse)| reuse)
+            .unwrap_or_default()
+    }
+
+    /// Apply edits to several files at once, as one server run does, and
+    /// check the reused result against fresh checks.
+    fn edit_at_once(
+        ws: &mut Workspace,
+        analysis: &mut Analysis,
+        memo: &mut Memo,
+        edits: &[Edit],
+    ) -> Vec<Finding> {
+        let mut changed = Vec::new();
+        for (rel, edit) in edits {
+            let text = ws
+                .files
+                .get(*rel)
+                .map(|f| f.text.to_string())
+                .unwrap_or_default();
+            let edited = edit(&text);
+            assert_ne!(edited, text, "the edit of {rel} changes nothing");
+            assert!(ws.set_text(rel, Arc::from(edited)), "{rel} is not indexed");
+            changed.push(rel.to_string());
+        }
+        *analysis = analyze_after_change(ws, analysis, &changed);
+        let reused = run_with(ws, analysis, memo);
+        assert_eq!(reused, run(ws, analysis), "after editing {changed:?}");
+        reused
+    }
+
+    #[test]
+    fn edits_that_only_move_spans_reuse_every_resource() {
+        let mut ws = workspace();
+        let mut analysis = analyze(&ws);
+        let mut memo = Memo::default();
+        let first = run_with(&ws, &analysis, &mut memo);
+        let resources = analysis.resources.len();
+        assert!(resources >= 4, "{resources}");
+        assert_eq!(reuse_of(&memo, "drift").computed, resources);
+        // Findings of kept resources point into the migration after the edit
+        // (a column made there), so moving them is put to the test.
+        let after_edit = |f: &Finding| {
+            f.related
+                .iter()
+                .any(|r| r.file == MIGRATION && r.span.start > 1500)
+        };
+        assert!(first.iter().any(after_edit), "{first:#?}");
+        // A comment between two statements, then a longer one, then both
+        // gone: every span after it moves, no fact changes.
+        let steps: [Edit; 3] = [
+            (MIGRATION, |t| {
+                t.replacen(
+                    "    create table(:invoices",
+                    "    # billing\n    create table(:invoices",
+                    1,
+                )
+            }),
+            (MIGRATION, |t| {
+                t.replacen("# billing", "# billing lives in its own schema 😀", 1)
+            }),
+            (MIGRATION, |t| {
+                t.replacen("    # billing lives in its own schema 😀\n", "", 1)
+            }),
+        ];
+        for step in steps {
+            let findings = edit_at_once(&mut ws, &mut analysis, &mut memo, &[step]);
+            assert_eq!(
+                reuse_of(&memo, "drift"),
+                Reuse {
+                    reused: resources,
+                    computed: 0
+                },
+                "{findings:#?}"
+            );
+            // Only the edited migration's own statements are judged again.
+            assert_eq!(reuse_of(&memo, "idempotency").computed, 1);
+            assert_eq!(reuse_of(&memo, "codegen").computed, 0);
+        }
+        assert_eq!(run_with(&ws, &analysis, &mut memo), first);
+    }
+
+    #[test]
+    fn an_edit_of_one_table_recomputes_only_its_resource() {
+        let mut ws = workspace();
+        let mut analysis = analyze(&ws);
+        let mut memo = Memo::default();
+        run_with(&ws, &analysis, &mut memo);
+        let resources = analysis.resources.len();
+        // The invoices table, in the middle of the migration: the accounts
+        // before it and the payments after it keep their findings.
+        edit_at_once(
+            &mut ws,
+            &mut analysis,
+            &mut memo,
+            &[(MIGRATION, |t| t.replace(":total_cents", ":total"))],
+        );
+        assert_eq!(
+            reuse_of(&memo, "drift"),
+            Reuse {
+                reused: resources - 1,
+                computed: 1
+            }
+        );
+        // Typing inside a table's statement drops what spans across it.
+        edit_at_once(
+            &mut ws,
+            &mut analysis,
+            &mut memo,
+            &[(MIGRATION, |t| {
+                t.replace("add :received_at", "add  :received_at")
+            })],
+        );
+        assert_eq!(
+            reuse_of(&memo, "drift"),
+            Reuse {
+                reused: resources - 1,
+                computed: 1
+            }
+        );
+    }
+
+    #[test]
+    fn several_files_edited_in_one_run_are_all_rebased() {
+        let mut ws = workspace();
+        let mut analysis = analyze(&ws);
+        let mut memo = Memo::default();
+        run_with(&ws, &analysis, &mut memo);
+        let resources = analysis.resources.len();
+        // A resource and the migration at once, neither changing a fact:
+        // the resource's spans and the tables' provenance both move.
+        edit_at_once(
+            &mut ws,
+            &mut analysis,
+            &mut memo,
+            &[
+                (PAYMENT, |t| {
+                    t.replacen("  postgres do", "  # stored in payments\n  postgres do", 1)
+                }),
+                (MIGRATION, |t| {
+                    t.replacen("  def up do", "  # up\n  def up do", 1)
+                }),
+            ],
+        );
+        assert_eq!(
+            reuse_of(&memo, "drift"),
+            Reuse {
+                reused: resources,
+                computed: 0
+            }
+        );
+        // Codegen keys on the resource's text, so its comparison is redone.
+        assert_eq!(reuse_of(&memo, "codegen").computed, 1);
+        // A removed file needs no splice; putting it back is a new file.
+        let payment = ws.files.get(PAYMENT).map(|f| f.text.clone());
+        ws.remove(PAYMENT);
+        analysis = analyze_after_change(&ws, &analysis, &[PAYMENT.to_string()]);
+        assert_eq!(run_with(&ws, &analysis, &mut memo), run(&ws, &analysis));
+        assert!(ws.set_text(PAYMENT, payment.unwrap_or_else(|| Arc::from(""))));
+        analysis = analyze_after_change(&ws, &analysis, &[PAYMENT.to_string()]);
+        assert_eq!(run_with(&ws, &analysis, &mut memo), run(&ws, &analysis));
+    }
+
+    /// One random splice: which file, where (a fraction of its length),
+    /// how many chars go, and what comes in.
+    type RandomEdit = (usize, f64, usize, String);
+
+    fn random_edits() -> impl proptest::strategy::Strategy<Value = Vec<RandomEdit>> {
+        use proptest::prelude::*;
+        let inserted = proptest::collection::vec(
+            prop::sample::select(vec![
+                "x", " ", "\n", "# c\n", ":", ",", "é", "😀", "_id", "do", "end", "\"",
+            ]),
+            0..4,
+        )
+        .prop_map(|parts| parts.concat());
+        proptest::collection::vec((0..3usize, 0.0..1.0f64, 0..6usize, inserted), 1..6)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// Random splices of a migration, a resource and a snapshot, each
+        /// run reusing the rebased memo, give exactly fresh checks.
+        #[test]
+        fn random_splices_reuse_equals_fresh(edits in random_edits()) {
+            let mut ws = workspace();
+            let mut analysis = analyze(&ws);
+            let mut memo = Memo::default();
+            run_with(&ws, &analysis, &mut memo);
+            for (which, at, removed, inserted) in edits {
+                let rel = [MIGRATION, PAYMENT, PAYMENT_SNAPSHOT][which];
+                let text = ws.files.get(rel).map(|f| f.text.to_string()).unwrap_or_default();
+                let mut start = (text.len() as f64 * at) as usize;
+                while !text.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let end = text[start..]
+                    .char_indices()
+                    .nth(removed)
+                    .map_or(text.len(), |(i, _)| start + i);
+                let edited = format!("{}{inserted}{}", &text[..start], &text[end..]);
+                proptest::prop_assert!(ws.set_text(rel, Arc::from(edited)));
+                analysis = analyze_after_change(&ws, &analysis, &[rel.to_string()]);
+                proptest::prop_assert_eq!(run_with(&ws, &analysis, &mut memo), run(&ws, &analysis));
+            }
+        }
+    }
 
     #[test]
     fn resource_edits_reuse_equals_fresh() {

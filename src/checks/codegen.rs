@@ -6,10 +6,11 @@
 //! migration it would write. Each project root's stance (convention.rs)
 //! decides which of the rules speak.
 
+use crate::checks::rebase::Edits;
 use crate::checks::rules::{
     CODEGEN_WOULD_RECREATE, SNAPSHOTS_UNTRACKED, STALE_SNAPSHOT, UNRESOLVED,
 };
-use crate::checks::{FileKey, Finding};
+use crate::checks::{FileKey, Finding, Modules, Reuse};
 use crate::model::analysis::{unseen_columns, Analysis, LinkedResource, UnseenColumns};
 use crate::model::convention;
 use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind, Span, TypeStorage};
@@ -19,9 +20,9 @@ use crate::model::snapshots::{
     folder_name, RootSnapshots, SnapshotFacts, SnapshotType, TableSnapshot,
 };
 use crate::model::types::{array_inner, ash_family, pg_family, TypeFamily};
-use crate::model::workspace::{FileRole, Workspace};
+use crate::model::workspace::{FileRole, SourceFile, Workspace};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 const GEN_RANDOM_UUID: &str = "fragment(\"gen_random_uuid()\")";
@@ -35,6 +36,7 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
 /// [`check`] reusing what `memo` kept from an earlier run where its inputs
 /// are unchanged (a keystroke changes one file): the result is the same.
 pub fn check_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) {
+    memo.reuse = Reuse::default();
     if let Some((file, span)) = moved_snapshots(ws) {
         out.push(Finding::new(
             &UNRESOLVED,
@@ -106,6 +108,19 @@ struct Difference {
     at: Option<Span>,
 }
 
+impl Plan {
+    /// Move the spans into the snapshot; false when one cannot be moved.
+    fn rebase(&mut self, edits: &Edits) -> bool {
+        match self {
+            Plan::Alter { file, differences } => differences.iter_mut().all(|d| {
+                let Difference { text: _, at } = d;
+                at.as_mut().is_none_or(|at| edits.span(file, at))
+            }),
+            Plan::Create | Plan::Quiet => true,
+        }
+    }
+}
+
 struct RootPlan<'a> {
     root: &'a str,
     snapshots: Arc<RootSnapshots>,
@@ -121,10 +136,11 @@ impl<'a> RootPlan<'a> {
             .unwrap_or_else(|| "repo".into());
         let snapshots = memo.snapshots(ws, root, &repo_hint);
         memo.forget_plans_unless(ws, analysis);
+        let modules = Modules::of(analysis);
         let planned = targets
             .into_iter()
             .map(|t| {
-                let plan = memo.plan(ws, analysis, &snapshots, &t);
+                let plan = memo.plan(ws, analysis, &modules, &snapshots, &t);
                 (t, plan)
             })
             .collect();
@@ -138,7 +154,7 @@ impl<'a> RootPlan<'a> {
 
 /// What [`RootSnapshots::read`] reads: the git repositories, every snapshot
 /// and ignore file, and the repo folder it asks about.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct SnapshotsKey {
     repo_hint: String,
     git: Vec<GitRepo>,
@@ -146,23 +162,31 @@ struct SnapshotsKey {
 }
 
 impl SnapshotsKey {
+    fn files(ws: &Workspace) -> impl Iterator<Item = &SourceFile> {
+        ws.files.values().filter(|f| {
+            matches!(
+                f.role,
+                FileRole::Snapshot { .. } | FileRole::GitIgnore { .. }
+            )
+        })
+    }
+
     fn new(ws: &Workspace, repo_hint: &str) -> SnapshotsKey {
-        let files = ws
-            .files
-            .values()
-            .filter(|f| {
-                matches!(
-                    f.role,
-                    FileRole::Snapshot { .. } | FileRole::GitIgnore { .. }
-                )
-            })
-            .map(FileKey::of)
-            .collect();
         SnapshotsKey {
             repo_hint: repo_hint.to_string(),
             git: ws.git.clone(),
-            files,
+            files: SnapshotsKey::files(ws).map(FileKey::of).collect(),
         }
+    }
+
+    /// Whether this is the key [`SnapshotsKey::new`] would make, without
+    /// copying the workspace's files.
+    fn holds(&self, ws: &Workspace, repo_hint: &str) -> bool {
+        let mut kept = self.files.iter();
+        self.repo_hint == repo_hint
+            && self.git == ws.git
+            && SnapshotsKey::files(ws).all(|f| kept.next().is_some_and(|k| k.is(f)))
+            && kept.next().is_none()
     }
 }
 
@@ -204,7 +228,13 @@ struct PlanKey<'a> {
 type Resource<'a> = (Cow<'a, LinkedResource>, Option<Cow<'a, str>>);
 
 impl<'a> PlanKey<'a> {
-    fn new(ws: &Workspace, analysis: &'a Analysis, t: &Target<'a>, snapshot: &str) -> PlanKey<'a> {
+    fn new(
+        ws: &Workspace,
+        analysis: &'a Analysis,
+        modules: &Modules<'a>,
+        t: &Target<'a>,
+        snapshot: &str,
+    ) -> PlanKey<'a> {
         let repo = |r: &'a LinkedResource| repo_of(analysis, r).map(Cow::Borrowed);
         PlanKey {
             resources: t
@@ -217,13 +247,32 @@ impl<'a> PlanKey<'a> {
                 .iter()
                 .flat_map(|r| &r.facts.belongs_to)
                 .map(|bt| {
-                    analysis
+                    modules
                         .resource(&bt.destination)
                         .map(|d| (Cow::Borrowed(d), repo(d)))
                 })
                 .collect(),
             snapshot: FileKey::at(ws, snapshot),
         }
+    }
+
+    /// Move the resources' facts; false when the key holds the text of an
+    /// edited file (the target's resource file or snapshot) or a span the
+    /// edits replaced.
+    fn rebase(&mut self, edits: &Edits) -> bool {
+        let texts_kept = self
+            .resources
+            .iter()
+            .filter_map(|(_, file)| file.as_ref())
+            .chain(&self.snapshot)
+            .all(|f| !edits.outdates(f));
+        texts_kept
+            && self
+                .resources
+                .iter_mut()
+                .map(|((r, _), _)| r)
+                .chain(self.destinations.iter_mut().flatten().map(|(r, _)| r))
+                .all(|r| edits.resource(r.to_mut()))
     }
 
     fn into_owned(self) -> PlanKey<'static> {
@@ -265,19 +314,40 @@ pub struct Memo {
     snapshots: HashMap<String, (SnapshotsKey, Arc<RootSnapshots>)>,
     shared: Option<SharedKey>,
     plans: HashMap<TargetId, (PlanKey<'static>, Plan)>,
+    pub(crate) reuse: Reuse,
 }
 
 impl Memo {
+    /// Move the kept comparisons to the edited texts. Entries keyed by the
+    /// exact text of an edited file can never match again and go; so does
+    /// a comparison with a span the edits replaced.
+    pub(crate) fn rebase(&mut self, edits: &Edits) {
+        // Snapshots hold spans only of the snapshot and ignore files they key on.
+        self.snapshots
+            .retain(|_, (key, _)| !key.files.iter().any(|f| edits.outdates(f)));
+        let shared_outdated = self
+            .shared
+            .as_ref()
+            .is_some_and(|s| s.repo_files.iter().flatten().any(|f| edits.outdates(f)));
+        if shared_outdated {
+            self.shared = None;
+            self.plans.clear();
+        }
+        self.plans
+            .retain(|_, (key, plan)| key.rebase(edits) && plan.rebase(edits));
+    }
+
     fn snapshots(&mut self, ws: &Workspace, root: &str, repo_hint: &str) -> Arc<RootSnapshots> {
-        let key = SnapshotsKey::new(ws, repo_hint);
         if let Some((k, s)) = self.snapshots.get(root) {
-            if *k == key {
+            if k.holds(ws, repo_hint) {
                 return s.clone();
             }
         }
         let fresh = Arc::new(RootSnapshots::read(ws, root, repo_hint));
-        self.snapshots
-            .insert(root.to_string(), (key, fresh.clone()));
+        self.snapshots.insert(
+            root.to_string(),
+            (SnapshotsKey::new(ws, repo_hint), fresh.clone()),
+        );
         fresh
     }
 
@@ -294,6 +364,7 @@ impl Memo {
         &mut self,
         ws: &Workspace,
         analysis: &'a Analysis,
+        modules: &Modules<'a>,
         snapshots: &RootSnapshots,
         t: &Target<'a>,
     ) -> Plan {
@@ -301,13 +372,15 @@ impl Memo {
         let Some(found) = found else {
             return Plan::Create;
         };
-        let key = PlanKey::new(ws, analysis, t, found.file);
+        let key = PlanKey::new(ws, analysis, modules, t, found.file);
         let id = target_id(t);
         if let Some((kept, plan)) = self.plans.get(&id) {
             if *kept == key {
+                self.reuse.count(true);
                 return plan.clone();
             }
         }
+        self.reuse.count(false);
         let plan = plan_for(ws, analysis, snapshots, t);
         self.plans.insert(id, (key.into_owned(), plan.clone()));
         plan
@@ -604,7 +677,7 @@ fn stale(ws: &Workspace, plan: &RootPlan, out: &mut Vec<Finding>) {
 /// when every Ash resource of the root could be placed, so that "no
 /// resource" is known rather than guessed.
 fn orphans(ws: &Workspace, analysis: &Analysis, plan: &RootPlan, out: &mut Vec<Finding>) {
-    let mut mapped: BTreeSet<(String, bool, String)> = BTreeSet::new();
+    let mut placed = Vec::new();
     for r in &analysis.resources {
         if r.facts.kind != ResourceKind::Ash || snapshot_root(analysis, r) != plan.root {
             continue;
@@ -615,15 +688,31 @@ fn orphans(ws: &Workspace, analysis: &Analysis, plan: &RootPlan, out: &mut Vec<F
             return;
         };
         let schema = r.facts.schema.as_ref().and_then(|s| s.value());
-        let repo = repo_folder(repo);
-        for folder in [
-            folder_name(schema.map(String::as_str), table),
-            table.clone(),
-        ] {
+        placed.push((r, repo, schema, table));
+    }
+    // Few repos, many resources: each repo's folder name is made once.
+    let mut repo_folders: HashMap<&str, String> = HashMap::new();
+    for (_, repo, _, _) in &placed {
+        repo_folders
+            .entry(repo)
+            .or_insert_with(|| repo_folder(repo));
+    }
+    let mut mapped: HashSet<(&str, bool, Cow<str>)> = HashSet::new();
+    for (r, repo, schema, table) in &placed {
+        let repo = repo_folders
+            .get(repo)
+            .map(String::as_str)
+            .unwrap_or_default();
+        let schema_folder = schema.map(|s| folder_name(Some(s), table));
+        for folder in schema_folder
+            .into_iter()
+            .map(Cow::Owned)
+            .chain([Cow::Borrowed(table.as_str())])
+        {
             // A context-multitenant resource marked `global?` also has a
             // snapshot outside `tenants/`.
             for tenant in [r.is_tenant(), false] {
-                mapped.insert((repo.clone(), tenant, folder.clone()));
+                mapped.insert((repo, tenant, folder.clone()));
             }
         }
     }
@@ -636,7 +725,7 @@ fn orphans(ws: &Workspace, analysis: &Analysis, plan: &RootPlan, out: &mut Vec<F
         return;
     }
     for (repo, tenant, folder, file) in plan.snapshots.tables() {
-        if mapped.contains(&(repo.to_string(), tenant, folder.to_string())) {
+        if mapped.contains(&(repo, tenant, Cow::Borrowed(folder))) {
             continue;
         }
         let Some(SnapshotFacts::Table(snapshot)) = ws.files.get(file).and_then(|f| f.snapshot())

@@ -3,12 +3,13 @@
 //! was in SQL we could not read, or an unreadable statement mentions it),
 //! checks that need the whole table stay quiet rather than guess.
 
+use crate::checks::rebase::Edits;
 use crate::checks::rules::{
     BELONGS_TO_WITHOUT_FOREIGN_KEY, COLUMN_TYPE_MISMATCH, EXTRA_COLUMN,
     IDENTITY_WITHOUT_UNIQUE_INDEX, MISSING_COLUMN, MISSING_TABLE, NULLABILITY_MISMATCH,
     PRIMARY_KEY_MISMATCH, TABLE_WITHOUT_RESOURCE,
 };
-use crate::checks::Finding;
+use crate::checks::{Finding, Modules, Reuse};
 use crate::model::analysis::{
     unseen_columns, Analysis, LinkedResource, UnseenColumns, PAPER_TRAIL_EXTENSION,
 };
@@ -16,7 +17,7 @@ use crate::model::facts::{AttributeFacts, AttributeOrigin, ResourceKind, TypeSto
 use crate::model::fold::{FoldedColumn, FoldedTable, ModelKey, RelationKind, RepoModel};
 use crate::model::types::{compatible, normalize_pg_type, pg_family, TypeFamily};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub fn check(analysis: &Analysis, out: &mut Vec<Finding>) {
     check_with(analysis, &mut Memo::default(), out);
@@ -30,26 +31,29 @@ pub fn check_with(analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) 
         memo.resources.clear();
     }
     memo.resources.truncate(analysis.resources.len());
+    memo.reuse = Reuse::default();
+    memo.mentions.refresh(analysis);
+    let modules = Modules::of(analysis);
     for (i, r) in analysis.resources.iter().enumerate() {
-        let key = ResourceKey::new(analysis, r);
-        if let Some((kept, findings)) = memo.resources.get(i) {
+        let key = ResourceKey::new(analysis, &modules, &mut memo.mentions, r);
+        if let Some(Some((kept, findings))) = memo.resources.get(i) {
             if *kept == key {
                 out.extend(findings.iter().cloned());
+                memo.reuse.count(true);
                 continue;
             }
         }
+        memo.reuse.count(false);
         let mut findings = Vec::new();
         check_resource(analysis, r, &mut findings);
         out.extend(findings.iter().cloned());
-        let entry = (key.into_owned(), findings);
+        let entry = Some((key.into_owned(), findings));
         match memo.resources.get_mut(i) {
             Some(slot) => *slot = entry,
             None => memo.resources.push(entry),
         }
     }
-    for (index, model) in analysis.models.iter().enumerate() {
-        check_tables(analysis, index, model, out);
-    }
+    check_tables(analysis, out);
 }
 
 /// Findings of each resource kept between runs on one workspace, by its
@@ -58,7 +62,64 @@ pub fn check_with(analysis: &Analysis, memo: &mut Memo, out: &mut Vec<Finding>) 
 pub struct Memo {
     /// The type modules every resource's comparison reads.
     type_storage: Option<BTreeMap<String, TypeStorage>>,
-    resources: Vec<(ResourceKey<'static>, Vec<Finding>)>,
+    /// `None` where an edit made the kept entry unusable.
+    resources: Vec<Option<(ResourceKey<'static>, Vec<Finding>)>>,
+    mentions: Mentions,
+    pub(crate) reuse: Reuse,
+}
+
+/// What [`RepoModel::maybe_in_unresolved`] answered for each model, kept
+/// while the model's unreadable statements stay the same: every run asks
+/// it twice per resource.
+#[derive(Debug, Default)]
+struct Mentions {
+    models: Vec<(Vec<String>, HashMap<String, bool>)>,
+}
+
+impl Mentions {
+    /// Forget the answers of models whose unreadable statements changed.
+    fn refresh(&mut self, analysis: &Analysis) {
+        self.models.truncate(analysis.models.len());
+        for (i, model) in analysis.models.iter().enumerate() {
+            match self.models.get_mut(i) {
+                Some((text, _)) if *text == model.unresolved_text => {}
+                Some(slot) => *slot = (model.unresolved_text.clone(), HashMap::new()),
+                None => self
+                    .models
+                    .push((model.unresolved_text.clone(), HashMap::new())),
+            }
+        }
+    }
+
+    fn maybe_in_unresolved(&mut self, index: Option<usize>, model: &RepoModel, word: &str) -> bool {
+        if model.unresolved_text.is_empty() {
+            return false;
+        }
+        let Some((_, answers)) = index.and_then(|i| self.models.get_mut(i)) else {
+            return model.maybe_in_unresolved(word);
+        };
+        if let Some(answer) = answers.get(word) {
+            return *answer;
+        }
+        let answer = model.maybe_in_unresolved(word);
+        answers.insert(word.to_string(), answer);
+        answer
+    }
+}
+
+impl Memo {
+    /// Move the kept keys and findings to the edited texts; drop an entry
+    /// with a span the edits replaced.
+    pub(crate) fn rebase(&mut self, edits: &Edits) {
+        for slot in &mut self.resources {
+            let moved = slot
+                .as_mut()
+                .is_some_and(|(key, findings)| key.rebase(edits) && edits.findings(findings));
+            if !moved {
+                *slot = None;
+            }
+        }
+    }
 }
 
 /// What [`check_resource`] reads besides the type modules: the resource,
@@ -83,14 +144,19 @@ type Destination<'a> = (
 );
 
 impl<'a> ResourceKey<'a> {
-    fn new(analysis: &'a Analysis, r: &'a LinkedResource) -> ResourceKey<'a> {
+    fn new(
+        analysis: &'a Analysis,
+        modules: &Modules<'a>,
+        mentions: &mut Mentions,
+        r: &'a LinkedResource,
+    ) -> ResourceKey<'a> {
         let model = analysis.model_of(r);
         let table = model.and_then(|m| r.table.as_deref().and_then(|t| m.table(t)));
         let written = r.facts.table.as_ref().and_then(|t| t.value());
         let unresolved = match model {
             Some(m) => (
-                written.is_some_and(|w| m.maybe_in_unresolved(w)),
-                table.is_some_and(|t| m.maybe_in_unresolved(&t.name)),
+                written.is_some_and(|w| mentions.maybe_in_unresolved(r.model, m, w)),
+                table.is_some_and(|t| mentions.maybe_in_unresolved(r.model, m, &t.name)),
             ),
             None => (false, false),
         };
@@ -104,7 +170,7 @@ impl<'a> ResourceKey<'a> {
                 .belongs_to
                 .iter()
                 .map(|bt| {
-                    let dest = analysis
+                    let dest = modules
                         .resource(&bt.destination)
                         .map(|d| (d.model, d.table.as_deref().map(Cow::Borrowed)));
                     let pk = analysis
@@ -115,6 +181,13 @@ impl<'a> ResourceKey<'a> {
                 })
                 .collect(),
         }
+    }
+
+    /// Move the resource's facts and the table's provenance (the rest of
+    /// the key holds no spans).
+    fn rebase(&mut self, edits: &Edits) -> bool {
+        edits.resource(self.resource.to_mut())
+            && self.table.as_mut().is_none_or(|t| edits.table(t.to_mut()))
     }
 
     fn into_owned(self) -> ResourceKey<'static> {
@@ -598,80 +671,106 @@ fn is_paper_trail_versions(analysis: &Analysis, index: usize, qualified: &str) -
     })
 }
 
-fn check_tables(analysis: &Analysis, index: usize, model: &RepoModel, out: &mut Vec<Finding>) {
-    for table in model.tables.values() {
-        if table.kind != RelationKind::Table {
-            continue;
+/// The resources mapped to each table, by model index and qualified name.
+type Mapped<'a> = HashMap<(usize, &'a str), Vec<&'a LinkedResource>>;
+
+fn check_tables(analysis: &Analysis, out: &mut Vec<Finding>) {
+    let mut mapped: Mapped = HashMap::new();
+    for r in &analysis.resources {
+        if let (Some(model), Some(table)) = (r.model, r.table.as_deref()) {
+            mapped.entry((model, table)).or_default().push(r);
         }
-        let qualified = table.qualified();
-        let mapped: Vec<&LinkedResource> = analysis.resources_on(index, &qualified).collect();
-        let Some(origin) = table.created.as_ref().or(table.touched.first()) else {
-            continue;
-        };
-        if mapped.is_empty() {
-            // A resource whose table name could not be read may map here.
-            if analysis.resources.iter().any(|r| r.table.is_none()) {
+    }
+    // A resource whose table name could not be read may map to any table.
+    let unlinked = analysis.resources.iter().any(|r| r.table.is_none());
+    for (index, model) in analysis.models.iter().enumerate() {
+        for table in model.tables.values() {
+            if table.kind != RelationKind::Table {
                 continue;
             }
-            if is_paper_trail_versions(analysis, index, &qualified)
-                || LIBRARY_TABLES.contains(&table.name.as_str())
-            {
+            let qualified = table.qualified();
+            let mapped = mapped
+                .get(&(index, qualified.as_str()))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let Some(origin) = table.created.as_ref().or(table.touched.first()) else {
+                continue;
+            };
+            if mapped.is_empty() {
+                if unlinked
+                    || is_paper_trail_versions(analysis, index, &qualified)
+                    || LIBRARY_TABLES.contains(&table.name.as_str())
+                {
+                    continue;
+                }
+                out.push(
+                    Finding::new(
+                        &TABLE_WITHOUT_RESOURCE,
+                        &origin.file,
+                        origin.span.clone(),
+                        format!("table {qualified} is mapped by no resource or schema"),
+                    )
+                    .table(&qualified),
+                );
                 continue;
             }
-            out.push(
-                Finding::new(
-                    &TABLE_WITHOUT_RESOURCE,
-                    &origin.file,
-                    origin.span.clone(),
-                    format!("table {qualified} is mapped by no resource or schema"),
-                )
-                .table(&qualified),
-            );
+            extra_columns(table, &qualified, mapped, out);
+        }
+    }
+}
+
+/// `extra-column` on each column of `table` that no attribute of the
+/// resources mapped to it covers.
+fn extra_columns(
+    table: &FoldedTable,
+    qualified: &str,
+    mapped: &[&LinkedResource],
+    out: &mut Vec<Finding>,
+) {
+    if mapped.iter().any(|r| !r.facts.unresolved.is_empty()) {
+        return;
+    }
+    let mut added = BTreeSet::new();
+    for r in mapped {
+        match unseen_columns(&r.facts) {
+            UnseenColumns::None => {}
+            UnseenColumns::Known(columns) => added.extend(columns),
+            // An extension may have added any of the other columns.
+            UnseenColumns::Unknown => return,
+        }
+    }
+    let covered = |column: &str| {
+        added.contains(column)
+            || mapped
+                .iter()
+                .any(|r| r.facts.attributes.iter().any(|a| a.column == column))
+    };
+    let mut owners: Option<String> = None;
+    for column in &table.columns {
+        if covered(&column.name) {
             continue;
         }
-        if mapped.iter().any(|r| !r.facts.unresolved.is_empty()) {
-            continue;
+        let owners = owners.get_or_insert_with(|| {
+            mapped
+                .iter()
+                .map(|r| r.facts.module.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let mut f = Finding::new(
+            &EXTRA_COLUMN,
+            &column.created.file,
+            column.created.span.clone(),
+            format!(
+                "column {qualified}.{} has no attribute on {owners}",
+                column.name
+            ),
+        )
+        .table(qualified)
+        .column(&column.name);
+        if let [only] = mapped {
+            f = f.resource(&only.facts.module);
         }
-        let mut columns: BTreeSet<&str> = mapped
-            .iter()
-            .flat_map(|r| r.facts.attributes.iter().map(|a| a.column.as_str()))
-            .collect();
-        let mut unseen_unknown = false;
-        for r in &mapped {
-            match unseen_columns(&r.facts) {
-                UnseenColumns::None => {}
-                UnseenColumns::Known(added) => columns.extend(added),
-                UnseenColumns::Unknown => unseen_unknown = true,
-            }
-        }
-        // An extension may have added any of the other columns.
-        if unseen_unknown {
-            continue;
-        }
-        let owners = mapped
-            .iter()
-            .map(|r| r.facts.module.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        for column in &table.columns {
-            if columns.contains(column.name.as_str()) {
-                continue;
-            }
-            let mut f = Finding::new(
-                &EXTRA_COLUMN,
-                &column.created.file,
-                column.created.span.clone(),
-                format!(
-                    "column {qualified}.{} has no attribute on {owners}",
-                    column.name
-                ),
-            )
-            .table(&qualified)
-            .column(&column.name);
-            if let [only] = mapped.as_slice() {
-                f = f.resource(&only.facts.module);
-            }
-            out.push(f);
-        }
+        out.push(f);
     }
 }

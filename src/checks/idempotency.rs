@@ -3,10 +3,11 @@
 //! which idempotent forms sit where Ecto cannot roll them back, and which
 //! guarded re-declarations silently skip a new table shape.
 
+use crate::checks::rebase::Edits;
 use crate::checks::rules::{
     HIDDEN_DRIFT, IRREVERSIBLE_IDEMPOTENT_CHANGE, NON_IDEMPOTENT_STATEMENT,
 };
-use crate::checks::{FileKey, Finding};
+use crate::checks::{FileKey, Finding, Reuse};
 use crate::model::analysis::Analysis;
 use crate::model::convention;
 use crate::model::facts::{
@@ -25,6 +26,16 @@ pub fn check(ws: &Workspace, analysis: &Analysis, out: &mut Vec<Finding>) {
 #[derive(Debug, Default)]
 pub struct Memo {
     files: HashMap<String, (FileKey, bool, Vec<Finding>)>,
+    pub(crate) reuse: Reuse,
+}
+
+impl Memo {
+    /// Forget the migrations whose text changed (their key is that text);
+    /// move the others' findings, which may point into an edited file.
+    pub(crate) fn rebase(&mut self, edits: &Edits) {
+        self.files
+            .retain(|_, (key, _, findings)| !edits.outdates(key) && edits.findings(findings));
+    }
 }
 
 /// [`check`] reusing the findings of migrations whose text and stance are
@@ -33,6 +44,7 @@ pub fn check_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo, out: &mu
     // The stance reads the whole workspace: once per root, not per migration.
     let mut hand_written_roots: BTreeMap<&str, bool> = BTreeMap::new();
     memo.files.retain(|rel, _| ws.files.contains_key(rel));
+    memo.reuse = Reuse::default();
     for file in ws.files.values() {
         let Some(facts) = file.migration() else {
             continue;
@@ -50,9 +62,11 @@ pub fn check_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo, out: &mu
         if let Some((kept, judged, findings)) = memo.files.get(&file.rel) {
             if kept.is(file) && *judged == judge_reruns {
                 out.extend(findings.iter().cloned());
+                memo.reuse.count(true);
                 continue;
             }
         }
+        memo.reuse.count(false);
         let mut findings = Vec::new();
         migration_findings(file, facts, judge_reruns, &mut findings);
         out.extend(findings.iter().cloned());
