@@ -228,7 +228,7 @@ impl Edits {
         } = r;
         match self.of(file) {
             None => true,
-            Some(splice) => resource_facts(splice, facts),
+            Some(splice) => resource_facts(splice, Arc::make_mut(facts)),
         }
     }
 }
