@@ -21,7 +21,7 @@ use crate::model::workspace::{
 use crate::syntax::migration::StatementCache;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, OnceLock};
 use tower_lsp_server::lsp_types as lsp;
 use tower_lsp_server::UriExt;
 
@@ -259,7 +259,9 @@ impl World {
                 for (rel, update) in read {
                     match update {
                         FileUpdate::Set(file, version) => {
-                            ws.files.insert(rel.clone(), *file);
+                            if let Some(old) = ws.files.insert(rel.clone(), *file) {
+                                drop_later(old);
+                            }
                             match version {
                                 Some(v) => folder.versions.insert(rel, v),
                                 None => folder.versions.remove(&rel),
@@ -414,7 +416,9 @@ impl World {
             }
             // Statements are kept by their text, so they serve any version.
             if let Some(statements) = statements {
-                doc.statements = Some(Arc::new(statements));
+                if let Some(old) = doc.statements.replace(Arc::new(statements)) {
+                    drop_later(old);
+                }
             }
         }
     }
@@ -612,8 +616,33 @@ fn excluded(ws: &Workspace, rel: &str) -> bool {
 /// again only the migrations folders they are in.
 fn reanalyze_after(snapshot: &mut Snapshot, memo: &mut checks::Memo, changed: &[String]) {
     let analysis = analyze_after_change(&snapshot.workspace, &snapshot.analysis, changed);
-    snapshot.findings = Arc::new(checks::run_with(&snapshot.workspace, &analysis, memo));
-    snapshot.analysis = Arc::new(analysis);
+    let findings = Arc::new(checks::run_with(&snapshot.workspace, &analysis, memo));
+    drop_later(std::mem::replace(&mut snapshot.findings, findings));
+    drop_later(std::mem::replace(
+        &mut snapshot.analysis,
+        Arc::new(analysis),
+    ));
+}
+
+/// Drop `value` on a thread of its own: what an edit replaces (a file's old
+/// facts, the old analysis) is freed while its diagnostics go out, not
+/// before. Dropped here when that thread cannot be had.
+fn drop_later<T: Send + 'static>(value: T) {
+    type Garbage = Box<dyn Send>;
+    static BIN: OnceLock<Option<Mutex<mpsc::Sender<Garbage>>>> = OnceLock::new();
+    let bin = BIN.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Garbage>();
+        std::thread::Builder::new()
+            .name("drop-later".into())
+            .spawn(move || rx.into_iter().for_each(drop))
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    let garbage: Garbage = Box::new(value);
+    if let Some(tx) = bin {
+        // A send fails only if the thread is gone; then it drops here.
+        let _ = lock(tx).send(garbage);
+    }
 }
 
 /// An editor buffer as an indexed file: parsed incrementally, unless it is
