@@ -217,7 +217,7 @@ pub fn select(
                 .touched
                 .iter()
                 .chain(table.created.as_ref())
-                .any(|o| changed.contains(&o.file));
+                .any(|o| changed.contains(&*o.file));
             if touched {
                 tables.insert(name.clone());
             }
@@ -252,7 +252,7 @@ pub fn select(
                         .touched
                         .iter()
                         .chain(table.created.as_ref())
-                        .map(|o| o.file.as_str()),
+                        .map(|o| &*o.file),
                 );
             }
         }

@@ -249,7 +249,7 @@ fn created_before(snap: &Snapshot, file: &SourceFile, op: &MigrationOp) -> Optio
     snap.analysis.models.iter().find_map(|m| {
         m.events.iter().find_map(|e| match e {
             crate::model::fold::FoldEvent::CreatedTwice { table, first, second }
-                if second.file == file.rel && second.span == op.span =>
+                if *second.file == *file.rel && second.span == op.span =>
             {
                 Some(format!(
                     "careful: {table} already exists, created at {}; if its shape differs the guard skips this body (hidden-drift)",

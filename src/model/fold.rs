@@ -13,6 +13,7 @@ use crate::model::types::normalize_pg_type;
 use crate::model::workspace::{FileRole, Workspace};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Schema name used for tables of tenant migrations (one copy per tenant).
 pub const TENANT_SCHEMA: &str = "<tenant>";
@@ -20,7 +21,7 @@ pub const TENANT_SCHEMA: &str = "<tenant>";
 /// Where something was made: a file and a byte range in it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
-    pub file: String,
+    pub file: Arc<str>,
     pub span: Span,
 }
 
@@ -488,9 +489,11 @@ fn fold_files(
                 folder.model.unresolved_text.push(text.to_ascii_lowercase());
             }
         }
+        // One path shared by every origin the file's statements leave.
+        let shared: Arc<str> = Arc::from(rel);
         for op in &facts.ops {
             if matches!(op.direction, Direction::Change | Direction::Up) {
-                folder.apply(rel, op);
+                folder.apply(&shared, op);
             }
         }
         if last == Some(rel) {
@@ -529,9 +532,9 @@ impl Folder {
         format!("{schema}.{}", t.name)
     }
 
-    fn origin(file: &str, op: &MigrationOp) -> Origin {
+    fn origin(file: &Arc<str>, op: &MigrationOp) -> Origin {
         Origin {
-            file: file.to_string(),
+            file: file.clone(),
             span: op.span.clone(),
         }
     }
@@ -668,7 +671,7 @@ impl Folder {
             .and(self.config.reference_type())
     }
 
-    fn apply(&mut self, file: &str, op: &MigrationOp) {
+    fn apply(&mut self, file: &Arc<str>, op: &MigrationOp) {
         let origin = Self::origin(file, op);
         let guarded_sql = matches!(op.source, OpSource::RawSql { guarded: true, .. });
         match &op.kind {
