@@ -28,19 +28,30 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut starts = vec![0];
         let mut ascii_until = Vec::new();
-        let mut non_ascii: Option<usize> = None;
-        for (i, b) in text.bytes().enumerate() {
-            if !b.is_ascii() && non_ascii.is_none() {
-                non_ascii = Some(i);
+        // Where a line's ASCII prefix ends: its end (after the `\n`) when
+        // the whole line is ASCII, checked a word at a time.
+        let prefix_end = |start: usize, end: usize| {
+            let line = bytes.get(start..end).unwrap_or_default();
+            if line.is_ascii() {
+                end
+            } else {
+                start
+                    + line
+                        .iter()
+                        .position(|b| !b.is_ascii())
+                        .unwrap_or(line.len())
             }
-            if b == b'\n' {
-                ascii_until.push(non_ascii.take().unwrap_or(i + 1));
-                starts.push(i + 1);
-            }
+        };
+        let mut start = 0;
+        for newline in memchr::memchr_iter(b'\n', bytes) {
+            ascii_until.push(prefix_end(start, newline + 1));
+            start = newline + 1;
+            starts.push(start);
         }
-        ascii_until.push(non_ascii.unwrap_or(text.len()));
+        ascii_until.push(prefix_end(start, bytes.len()));
         LineIndex {
             starts,
             ascii_until,
@@ -247,6 +258,42 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line index as a byte-at-a-time scan would build it.
+    fn naive(text: &str) -> (Vec<usize>, Vec<usize>) {
+        let (mut starts, mut until, mut non_ascii) = (vec![0], Vec::new(), None);
+        for (i, b) in text.bytes().enumerate() {
+            if !b.is_ascii() && non_ascii.is_none() {
+                non_ascii = Some(i);
+            }
+            if b == b'\n' {
+                until.push(non_ascii.take().unwrap_or(i + 1));
+                starts.push(i + 1);
+            }
+        }
+        until.push(non_ascii.unwrap_or(text.len()));
+        (starts, until)
+    }
+
+    #[test]
+    fn line_starts_and_ascii_prefixes_match_a_byte_scan() {
+        for text in [
+            "",
+            "\n",
+            "abc",
+            "a\nb\r\nc",
+            "😀\n",
+            "ab😀cd\nxyz\n€\n\n",
+            "long ascii line that is longer than one word of bytes\nünï\r\n",
+        ] {
+            let index = LineIndex::new(text);
+            assert_eq!(
+                (index.starts.clone(), index.ascii_until.clone()),
+                naive(text),
+                "{text:?}"
+            );
+        }
+    }
 
     fn splice(at: usize, removed: usize, inserted: usize) -> Splice {
         Splice {
