@@ -211,6 +211,10 @@ fn malformed_frames_get_errors_and_the_session_goes_on() {
             -32600,
             json!(5),
         ),
+        // Not UTF-8 inside a field nobody reads, and a float id (both found
+        // by fuzzing: each ended the session).
+        (frame(b"{\"jsonrpc\":\"2.0\",\"\":\"\xae\"}"), -32700, Value::Null),
+        (frame(br#"{"id":7e7}"#), -32600, json!(70_000_000)),
         // Not a number: the frame (and its body) is skipped.
         (b"Content-Length: ten\r\n\r\n{}".to_vec(), -32700, Value::Null),
         // No Content-Length at all.
