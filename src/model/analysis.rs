@@ -631,15 +631,16 @@ mod tests {
             ("priv/repo/migrations/20240301000000_b.exs", migration("B", "    alter table(:a) do\n      add :y, :text\n    end")),
             ("priv/repo/migrations/20240401000000_c.exs", migration("C", "    create index(:a, [:y])\n    create table(:c) do\n      add :z, :text\n    end")),
         ];
+        // Add a migration file, or replace its text.
+        fn put(ws: &mut Workspace, rel: &str, text: &str) {
+            if !ws.set_text(rel, Arc::from(text)) {
+                let role = ws.classify(rel).expect("a migration");
+                let file = SourceFile::from_text(rel.to_string(), role, Arc::from(text));
+                ws.files.insert(rel.to_string(), file);
+            }
+        }
         for (rel, text) in &files {
-            ws.files.insert(
-                rel.to_string(),
-                SourceFile::from_text(
-                    rel.to_string(),
-                    ws.classify(rel).expect("a migration"),
-                    Arc::from(text.as_str()),
-                ),
-            );
+            put(&mut ws, rel, text);
         }
         let b = "priv/repo/migrations/20240301000000_b.exs";
         let c = "priv/repo/migrations/20240401000000_c.exs";
@@ -652,18 +653,7 @@ mod tests {
         let mut step =
             |ws: &mut Workspace, rel: &str, text: Option<String>| -> Option<Arc<Checkpoint>> {
                 match text {
-                    Some(text) => {
-                        if !ws.set_text(rel, Arc::from(text.as_str())) {
-                            ws.files.insert(
-                                rel.to_string(),
-                                SourceFile::from_text(
-                                    rel.to_string(),
-                                    ws.classify(rel).expect("a migration"),
-                                    Arc::from(text.as_str()),
-                                ),
-                            );
-                        }
-                    }
+                    Some(text) => put(ws, rel, &text),
                     None => {
                         ws.files.remove(rel);
                     }
