@@ -215,12 +215,26 @@ pub fn run_with(ws: &Workspace, analysis: &Analysis, memo: &mut Memo) -> Vec<Fin
         memo.idempotency.rebase(&edits);
         memo.codegen.rebase(&edits);
     }
-    let mut findings = Vec::new();
-    drift::check_with(analysis, &mut memo.drift, &mut findings);
-    idempotency::check_with(ws, analysis, &mut memo.idempotency, &mut findings);
-    collisions::check(ws, analysis, &mut findings);
-    codegen::check_with(ws, analysis, &mut memo.codegen, &mut findings);
-    reading::check(ws, analysis, &mut findings);
+    // Drift on one core, the rest on the other; joined in the same order
+    // as one after the other, so the result is the same.
+    let (drift_memo, idempotency_memo, codegen_memo) =
+        (&mut memo.drift, &mut memo.idempotency, &mut memo.codegen);
+    let (mut findings, rest) = rayon::join(
+        || {
+            let mut findings = Vec::new();
+            drift::check_with(analysis, drift_memo, &mut findings);
+            findings
+        },
+        || {
+            let mut findings = Vec::new();
+            idempotency::check_with(ws, analysis, idempotency_memo, &mut findings);
+            collisions::check(ws, analysis, &mut findings);
+            codegen::check_with(ws, analysis, codegen_memo, &mut findings);
+            reading::check(ws, analysis, &mut findings);
+            findings
+        },
+    );
+    findings.extend(rest);
     finish(ws, findings)
 }
 
