@@ -98,16 +98,6 @@ pub struct Reparsed {
     pub statements: Option<StatementCache>,
 }
 
-impl Reparsed {
-    fn plain(file: SourceFile) -> Reparsed {
-        Reparsed {
-            file,
-            tree: None,
-            statements: None,
-        }
-    }
-}
-
 impl SourceFile {
     /// Read facts from text. Pure: used for files on disk and editor buffers alike.
     pub fn from_text(rel: String, role: FileRole, text: Arc<str>) -> SourceFile {
@@ -124,67 +114,25 @@ impl SourceFile {
         text: Arc<str>,
         reuse: Reuse<'_>,
     ) -> Reparsed {
-        let lines = LineIndex::new(&text);
-        let suppressions = syntax::suppress::suppressions(&text);
-        let mut file = SourceFile {
-            rel,
-            role,
-            text,
-            lines,
-            facts: FileFacts::None,
-            suppressions,
-            syntax_errors: Vec::new(),
-            problem: None,
-        };
-        match file.role {
-            FileRole::Snapshot { .. } => {
-                match snapshots::parse(&file.rel, &file.text) {
-                    Ok(facts) => file.facts = FileFacts::Snapshot(facts),
-                    Err(problem) => file.problem = Some(problem),
-                }
-                return Reparsed::plain(file);
-            }
-            FileRole::GitIgnore { .. } => return Reparsed::plain(file),
-            _ => {}
-        }
-        let parsing = Instant::now();
-        let parsed = syntax::elixir::parse_incremental(&file.text, reuse.tree);
-        add_nanos(&PARSE_NANOS, parsing);
-        let Some(tree) = parsed else {
-            file.problem = Some("the Elixir parser gave up on this file".into());
-            return Reparsed::plain(file);
-        };
-        let extracting = Instant::now();
-        if syntax::elixir::nests_deeper_than(&tree, syntax::elixir::MAX_TREE_DEPTH) {
-            file.problem = Some(format!(
-                "expressions nest more than {} levels deep; not indexed",
-                syntax::elixir::MAX_TREE_DEPTH
-            ));
-            return Reparsed {
-                file,
-                tree: Some(tree),
-                statements: None,
-            };
-        }
-        file.syntax_errors = syntax::elixir::syntax_errors(&tree, 5);
-        let mut statements = None;
-        file.facts = match (&file.role, reuse.statements) {
-            (FileRole::Migration { .. }, Some(previous)) => {
-                let (facts, kept) =
-                    syntax::migration::extract_reusing(&file.text, &tree, Some(previous));
-                statements = Some(kept);
-                FileFacts::Migration(facts)
-            }
-            (FileRole::Migration { .. }, None) => {
-                FileFacts::Migration(syntax::migration::extract(&file.text, &tree))
-            }
-            _ => FileFacts::Elixir(syntax::resource::extract(&file.text, &tree)),
-        };
-        add_nanos(&FACTS_NANOS, extracting);
+        // The line index and suppression comments on one core while the
+        // other parses and reads the facts.
+        let ((lines, suppressions), read) = rayon::join(
+            || (LineIndex::new(&text), syntax::suppress::suppressions(&text)),
+            || read_facts(&rel, &role, &text, reuse),
+        );
         Reparsed {
-            file,
-            tree: Some(tree),
-            statements,
+            file: SourceFile {
+                rel,
+                role,
+                text,
+                lines,
+                facts: read.facts,
+                suppressions,
+                syntax_errors: read.syntax_errors,
+                problem: read.problem,
+            },
+            tree: read.tree,
+            statements: read.statements,
         }
     }
 
@@ -274,6 +222,68 @@ pub struct LoadTimings {
 
 /// Nanoseconds spent parsing and extracting facts, summed over threads;
 /// process-wide, read before and after a load to attribute its share.
+/// What is read from a file's text besides its lines and suppressions.
+struct Read {
+    facts: FileFacts,
+    syntax_errors: Vec<Span>,
+    problem: Option<String>,
+    tree: Option<tree_sitter::Tree>,
+    statements: Option<StatementCache>,
+}
+
+/// Parse (incrementally from `reuse`) and read the facts of one file.
+fn read_facts(rel: &str, role: &FileRole, text: &str, reuse: Reuse<'_>) -> Read {
+    let mut read = Read {
+        facts: FileFacts::None,
+        syntax_errors: Vec::new(),
+        problem: None,
+        tree: None,
+        statements: None,
+    };
+    match role {
+        FileRole::Snapshot { .. } => {
+            match snapshots::parse(rel, text) {
+                Ok(facts) => read.facts = FileFacts::Snapshot(facts),
+                Err(problem) => read.problem = Some(problem),
+            }
+            return read;
+        }
+        FileRole::GitIgnore { .. } => return read,
+        _ => {}
+    }
+    let parsing = Instant::now();
+    let parsed = syntax::elixir::parse_incremental(text, reuse.tree);
+    add_nanos(&PARSE_NANOS, parsing);
+    let Some(tree) = parsed else {
+        read.problem = Some("the Elixir parser gave up on this file".into());
+        return read;
+    };
+    let extracting = Instant::now();
+    if syntax::elixir::nests_deeper_than(&tree, syntax::elixir::MAX_TREE_DEPTH) {
+        read.problem = Some(format!(
+            "expressions nest more than {} levels deep; not indexed",
+            syntax::elixir::MAX_TREE_DEPTH
+        ));
+        read.tree = Some(tree);
+        return read;
+    }
+    read.syntax_errors = syntax::elixir::syntax_errors(&tree, 5);
+    read.facts = match (role, reuse.statements) {
+        (FileRole::Migration { .. }, Some(previous)) => {
+            let (facts, kept) = syntax::migration::extract_reusing(text, &tree, Some(previous));
+            read.statements = Some(kept);
+            FileFacts::Migration(facts)
+        }
+        (FileRole::Migration { .. }, None) => {
+            FileFacts::Migration(syntax::migration::extract(text, &tree))
+        }
+        _ => FileFacts::Elixir(syntax::resource::extract(text, &tree)),
+    };
+    add_nanos(&FACTS_NANOS, extracting);
+    read.tree = Some(tree);
+    read
+}
+
 static PARSE_NANOS: AtomicU64 = AtomicU64::new(0);
 static FACTS_NANOS: AtomicU64 = AtomicU64::new(0);
 
