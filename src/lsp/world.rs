@@ -629,19 +629,19 @@ fn reanalyze_after(snapshot: &mut Snapshot, memo: &mut checks::Memo, changed: &[
 /// before. Dropped here when that thread cannot be had.
 fn drop_later<T: Send + 'static>(value: T) {
     type Garbage = Box<dyn Send>;
-    static BIN: OnceLock<Option<Mutex<mpsc::Sender<Garbage>>>> = OnceLock::new();
+    static BIN: OnceLock<Option<mpsc::Sender<Garbage>>> = OnceLock::new();
     let bin = BIN.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Garbage>();
         std::thread::Builder::new()
             .name("drop-later".into())
             .spawn(move || rx.into_iter().for_each(drop))
             .ok()
-            .map(|_| Mutex::new(tx))
+            .map(|_| tx)
     });
     let garbage: Garbage = Box::new(value);
     if let Some(tx) = bin {
         // A send fails only if the thread is gone; then it drops here.
-        let _ = lock(tx).send(garbage);
+        let _ = tx.send(garbage);
     }
 }
 

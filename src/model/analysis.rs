@@ -86,11 +86,7 @@ impl PartialEq for Checkpoints {
 }
 
 impl Checkpoints {
-    /// How many models have one.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
+    /// Whether no model has one.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -139,15 +139,6 @@ impl StatementCache {
             list.push((direction, conditional, walked));
         }
     }
-
-    /// How many statements it holds.
-    pub fn len(&self) -> usize {
-        self.walked.values().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.walked.is_empty()
-    }
 }
 
 /// [`extract`] with the SQL reader given (tests use a stand-in).
